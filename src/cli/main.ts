@@ -1,0 +1,19 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { registerCatalogueCommands } from './catalogue-commands';
+import { registerTenantCommands } from './tenant-commands';
+
+/**
+ * `cnmcsp`: the operator's command line. Each group of commands lives in its own file and
+ * registers itself here.
+ */
+const program = new Command();
+program.name('cnmcsp').description('CNMCSP gas-meter platform: operator commands');
+
+registerTenantCommands(program);
+registerCatalogueCommands(program);
+
+program.parseAsync(process.argv).catch((error: unknown) => {
+  process.stderr.write(`cnmcsp: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,69 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+/**
+ * Settings come from the environment only, validated once at start-up so that a bad value stops
+ * the platform with a message that says what to fix (STYLE: fail fast).
+ */
+const environmentSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+    .optional(),
+  DATA_DIR: z.string().min(1).default('data'),
+  PUBLIC_URL: z.url().optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(32 * 1024 * 1024),
+  REST_CONTENT_TYPE: z.enum(['text/html', 'application/json']).default('text/html'),
+  DEMO_TENANT: z.enum(['on', 'off']).default('on'),
+});
+
+export interface PlatformConfig {
+  port: number;
+  host: string;
+  /** Unset: the embedded PostgreSQL kept in `dataDir`. */
+  databaseUrl?: string;
+  dataDir: string;
+  publicUrl?: string;
+  logLevel: string;
+  bodyLimitBytes: number;
+  /** DECISIONS §2.2: the spec's unified header by default, JSON if the operator prefers. */
+  restContentType: 'text/html' | 'application/json';
+  createDemoTenant: boolean;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export function loadConfig(environment: NodeJS.ProcessEnv = process.env): PlatformConfig {
+  const parsed = environmentSchema.safeParse(stripEmpty(environment));
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
+  }
+
+  const values = parsed.data;
+  return {
+    port: values.PORT,
+    host: values.HOST,
+    databaseUrl: values.DATABASE_URL,
+    dataDir: path.resolve(values.DATA_DIR),
+    publicUrl: values.PUBLIC_URL,
+    logLevel: values.LOG_LEVEL,
+    bodyLimitBytes: values.BODY_LIMIT_BYTES,
+    restContentType: values.REST_CONTENT_TYPE,
+    createDemoTenant: values.DEMO_TENANT === 'on',
+  };
+}
+
+/** An exported-but-empty variable (`DATABASE_URL=`) means "not set", as shells often leave it. */
+function stripEmpty(environment: NodeJS.ProcessEnv): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const [key, value] of Object.entries(environment)) {
+    if (value !== undefined && value !== '') result[key] = value;
+  }
+  return result;
+}

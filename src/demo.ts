@@ -1,0 +1,34 @@
+import type { Platform } from './platform';
+import { TenantService } from './services/tenant-service';
+
+export const DEMO_TENANT = { code: 'cangnan', name: '苍南仪表集团' } as const;
+
+/**
+ * On the first start with the embedded database there is no tenant yet: create a plaintext demo
+ * tenant so that a newcomer can call the platform at once, and say how.
+ */
+export async function ensureDemoTenant(platform: Platform): Promise<string | undefined> {
+  const tenants = new TenantService(platform.database.dataSource);
+  if ((await tenants.list()).length > 0) return undefined;
+
+  await tenants.create({ ...DEMO_TENANT, plaintext: true, billingMode: 'meter' });
+  return demoInstructions(platform.url);
+}
+
+function demoInstructions(url: string): string {
+  const payload =
+    '{"UserID":"KYNYN144860","MeterID":"012345678912","MeterNo":"012345678912",' +
+    '"UserName":"KYNYN144860","PreSaving":"0","MeterParamModel":"CNMCPUJE",' +
+    '"MeterProtocol":"CNModbusV61","PriceID":"5021","PriceMode":"100","MonthCount":"12",' +
+    '"Price1":3.2,"DataFrom":"苍南仪表集团"}';
+  return [
+    '',
+    `Demo tenant created: ${DEMO_TENANT.name} (code ${DEMO_TENANT.code}), plaintext mode, meter-side billing.`,
+    `  WSDL:  ${url}/WSI_MIDDataServices.asmx?wsdl`,
+    `  REST:  ${url}/rest/Standard/...`,
+    '  Open an account over REST:',
+    `    curl -s -X POST ${url}/rest/Standard/meter/meteradd \\`,
+    `      -H 'Content-Type: text/html;charset=utf-8' -d '${payload}'`,
+    '',
+  ].join('\n');
+}

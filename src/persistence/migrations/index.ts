@@ -1,0 +1,4 @@
+import { InitialSchema1764000000000 } from './1764000000000-initial-schema';
+
+/** In order. A migration, once released, is never edited: add a new one. */
+export const MIGRATIONS = [InitialSchema1764000000000];

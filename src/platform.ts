@@ -1,0 +1,74 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createApp } from './app';
+import { createDispatcher } from './application/dispatcher';
+import { encryptionUnavailable, type MessageSecurity } from './application/message-security';
+import type { PlatformConfig } from './config/config';
+import type { Logger } from './logger';
+import { openDatabase, type Database } from './persistence/database';
+
+/** A running platform: its database, its HTTP server and how to stop both. */
+export interface Platform {
+  database: Database;
+  server: Server;
+  /** Base URL, e.g. http://127.0.0.1:8080 */
+  url: string;
+  close(): Promise<void>;
+}
+
+export interface PlatformOptions {
+  config: PlatformConfig;
+  logger: Logger;
+  /** Keep the embedded database in memory instead of `config.dataDir` (tests). */
+  inMemory?: boolean;
+  security?: MessageSecurity;
+}
+
+/** The composition root: every adapter is wired to the domain here and nowhere else. */
+export async function startPlatform(options: PlatformOptions): Promise<Platform> {
+  const { config, logger } = options;
+  const database = await openDatabase({
+    databaseUrl: config.databaseUrl,
+    embeddedDataDir: options.inMemory ? undefined : config.dataDir,
+  });
+
+  const handler = createDispatcher({
+    dataSource: database.dataSource,
+    security: options.security ?? encryptionUnavailable,
+    logger,
+  });
+  const app = createApp({
+    handler,
+    logger,
+    bodyLimitBytes: config.bodyLimitBytes,
+    publicUrl: config.publicUrl,
+    restContentType: config.restContentType,
+  });
+
+  const server = await listen(app, config.port, config.host).catch(async (error) => {
+    await database.close();
+    throw error;
+  });
+  const address = server.address() as AddressInfo;
+  const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+
+  return {
+    database,
+    server,
+    url: `http://${host}:${address.port}`,
+    async close() {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await closed;
+      await database.close();
+    },
+  };
+}
+
+function listen(app: ReturnType<typeof createApp>, port: number, host: string): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = app.listen(port, host);
+    server.once('listening', () => resolve(server));
+    server.once('error', reject);
+  });
+}

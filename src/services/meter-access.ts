@@ -1,0 +1,48 @@
+import { PlatformError } from '../domain/errors';
+import { MeterStates } from '../domain/model';
+import type { OperationName } from '../domain/operations';
+import { ReturnCode } from '../domain/return-codes';
+import type { MeterEntity } from '../persistence/entities';
+import type { OperationContext } from './operation';
+
+/**
+ * The user's meter, locked for the rest of the transaction. A meter that does not exist in this
+ * tenant, or belongs to another user, is the same answer: 80002013 (DECISIONS §3.6 — nothing
+ * tells a caller about rows it cannot see).
+ */
+export async function lockUserMeter(
+  context: OperationContext,
+  userId: string,
+  meterId: string,
+): Promise<MeterEntity> {
+  const { store, tenant } = context;
+  const meter = await store.meters.findForUpdate(tenant.id, meterId);
+  const customer = meter ? await store.customers.findByUserId(tenant.id, userId) : null;
+  if (!meter || !customer || customer.id !== meter.customerId) {
+    throw new PlatformError(
+      ReturnCode.UserMeterMismatch,
+      `表具信息 与 用户信息 匹配失败，该用户下无此表信息（UserID ${userId}，MeterID ${meterId}）`,
+    );
+  }
+  return meter;
+}
+
+/** Operations a suspended meter still accepts (DECISIONS §5.1); a closed one accepts none. */
+const ALLOWED_WHEN_SUSPENDED: ReadonlySet<OperationName> = new Set([
+  'MeterResume',
+  'MeterModify',
+  'MeterDelete',
+  'ReadCurrentData',
+]);
+
+export function assertOperationAllowed(meter: MeterEntity, operation: OperationName): void {
+  const closed = meter.state === MeterStates.Closed && operation !== 'ReadCurrentData';
+  const suspended = meter.state === MeterStates.Suspended && !ALLOWED_WHEN_SUSPENDED.has(operation);
+  if (closed || suspended) {
+    const word = closed ? '已销户' : '已停用';
+    throw new PlatformError(
+      ReturnCode.AccountClosedOrSuspended,
+      `该用户是销户、报停、休户用户，无法进行接口功能操作（表具 ${meter.meterId} ${word}）`,
+    );
+  }
+}

@@ -1,0 +1,32 @@
+import { PlatformError } from '../domain/errors';
+import type { OperationName } from '../domain/operations';
+import { ReturnCode } from '../domain/return-codes';
+import { meterAdd, meterDelete, meterModify, meterResume, meterSuspend } from './account-service';
+import type { OperationHandler } from './operation';
+
+export interface OperationDefinition {
+  handler: OperationHandler;
+  /** Every operation but ReadCurrentData names its tenant in `DataFrom` (spec §5.3). */
+  dataFromRequired: boolean;
+}
+
+/** An operation whose issue has not landed: it answers a clear code and never pretends. */
+const notSupportedYet: OperationHandler = async () => {
+  throw new PlatformError(ReturnCode.NotSupportedYet, '该接口功能尚未开通，请联系平台运营方');
+};
+
+export const OPERATION_REGISTRY: Record<OperationName, OperationDefinition> = {
+  MeterAdd: { handler: meterAdd, dataFromRequired: true },
+  MeterModify: { handler: meterModify, dataFromRequired: true },
+  MeterDelete: { handler: meterDelete, dataFromRequired: true },
+  MeterSuspend: { handler: meterSuspend, dataFromRequired: true },
+  MeterResume: { handler: meterResume, dataFromRequired: true },
+  MeterChange: { handler: notSupportedYet, dataFromRequired: true },
+  ReadCurrentData: { handler: notSupportedYet, dataFromRequired: false },
+  Recharge: { handler: notSupportedYet, dataFromRequired: true },
+  CancelRecharge: { handler: notSupportedYet, dataFromRequired: true },
+  ChangePrice: { handler: notSupportedYet, dataFromRequired: true },
+  BatchChangePrice: { handler: notSupportedYet, dataFromRequired: true },
+  ControlValve: { handler: notSupportedYet, dataFromRequired: true },
+  RemainOption: { handler: notSupportedYet, dataFromRequired: true },
+};
