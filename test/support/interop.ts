@@ -1,0 +1,57 @@
+/**
+ * Interop tests run programs the platform does not ship (mono, a Java or PHP runtime). Where such
+ * a program is missing the tests are skipped with a visible warning, except when
+ * CNMCSP_REQUIRE_INTEROP=1 (set it in CI), where a missing program fails the suite instead.
+ */
+import { accessSync, constants, statSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
+
+export const REQUIRE_INTEROP_VARIABLE = 'CNMCSP_REQUIRE_INTEROP';
+
+/** True when an executable of that name is on the PATH. */
+export function hasTool(name: string): boolean {
+  const directories = (process.env.PATH ?? '').split(delimiter).filter(Boolean);
+  const extensions = process.platform === 'win32' ? ['.exe', '.cmd', '.bat', ''] : [''];
+
+  return directories.some((directory) =>
+    extensions.some((extension) => isExecutable(join(directory, name + extension))),
+  );
+}
+
+export function isInteropRequired(): boolean {
+  return process.env[REQUIRE_INTEROP_VARIABLE] === '1';
+}
+
+/**
+ * `describe` when every tool is on the PATH. Otherwise the block is skipped with a warning naming
+ * what is missing, or, when interop is required, replaced by one failing test that says so.
+ */
+export function describeIfTools(tools: readonly string[], title: string, body: () => void): void {
+  const missing = tools.filter((tool) => !hasTool(tool));
+  if (missing.length === 0) {
+    describe(title, body);
+    return;
+  }
+
+  const reason = `${title}: ${missing.join(', ')} not found on PATH`;
+  if (isInteropRequired()) {
+    describe(title, () => {
+      test(`needs ${missing.join(', ')} because ${REQUIRE_INTEROP_VARIABLE}=1`, () => {
+        throw new Error(`${reason}; install what is missing or unset ${REQUIRE_INTEROP_VARIABLE}`);
+      });
+    });
+    return;
+  }
+
+  console.warn(`Skipping ${reason} (set ${REQUIRE_INTEROP_VARIABLE}=1 to make this a failure)`);
+  describe.skip(title, body);
+}
+
+function isExecutable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
