@@ -15,7 +15,7 @@ export interface AppOptions {
 }
 
 /** The HTTP application: the two CIS transports side by side, and nothing answers in HTML. */
-export function createApp(options: AppOptions): Express {
+export async function createApp(options: AppOptions): Promise<Express> {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
@@ -23,13 +23,14 @@ export function createApp(options: AppOptions): Express {
   app.get('/health', (_request, response) => {
     response.json({ status: 'ok' });
   });
-  app.use(
-    createSoapRouter(options.handler, {
-      publicUrl: options.publicUrl,
-      bodyLimitBytes: options.bodyLimitBytes,
-      logger: options.logger,
-    }),
-  );
+  const soapRouter = createSoapRouter(options.handler, {
+    publicUrl: options.publicUrl,
+    bodyLimitBytes: options.bodyLimitBytes,
+    logger: options.logger,
+  });
+  // Fail at start, not at the first call, if the WSDL cannot be read.
+  await soapRouter.ready;
+  app.use(soapRouter);
   app.use(
     createRestRouter(options.handler, {
       bodyLimitBytes: options.bodyLimitBytes,

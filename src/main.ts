@@ -9,13 +9,6 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel);
   const platform = await startPlatform({ config, logger });
 
-  const where = platform.database.embedded ? `embedded PostgreSQL in ${config.dataDir}` : 'DATABASE_URL';
-  logger.info({ url: platform.url, database: where }, 'platform started');
-  if (platform.database.embedded && config.createDemoTenant) {
-    const instructions = await ensureDemoTenant(platform);
-    if (instructions) process.stdout.write(`${instructions}\n`);
-  }
-
   const stop = async (signal: string) => {
     logger.info({ signal }, 'stopping');
     await platform.close();
@@ -23,6 +16,15 @@ async function main(): Promise<void> {
   };
   process.once('SIGINT', () => void stop('SIGINT'));
   process.once('SIGTERM', () => void stop('SIGTERM'));
+
+  if (platform.database.embedded && config.createDemoTenant) {
+    const instructions = await ensureDemoTenant(platform);
+    if (instructions) process.stdout.write(`${instructions}\n`);
+  }
+
+  // Logged last: once this line is out, the platform answers calls and stops cleanly on a signal.
+  const where = platform.database.embedded ? `embedded PostgreSQL in ${config.dataDir}` : 'DATABASE_URL';
+  logger.info({ url: platform.url, database: where }, 'platform started');
 }
 
 main().catch((error: unknown) => {

@@ -37,7 +37,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     security: options.security ?? encryptionUnavailable,
     logger,
   });
-  const app = createApp({
+  const app = await createApp({
     handler,
     logger,
     bodyLimitBytes: config.bodyLimitBytes,
@@ -65,7 +65,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   };
 }
 
-function listen(app: ReturnType<typeof createApp>, port: number, host: string): Promise<Server> {
+function listen(app: Awaited<ReturnType<typeof createApp>>, port: number, host: string): Promise<Server> {
   return new Promise((resolve, reject) => {
     const server = app.listen(port, host);
     server.once('listening', () => resolve(server));
