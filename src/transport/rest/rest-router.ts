@@ -4,7 +4,7 @@ import { writeJson } from '../../domain/json-output';
 import { operationForRestPath } from '../../domain/operations';
 import { ReturnCode, defaultMessage } from '../../domain/return-codes';
 import type { MessageHandler } from '../message';
-import { requestIdOf } from '../request-id';
+import { requestIdFor } from '../request-id';
 
 export interface RestOptions {
   bodyLimitBytes: number;
@@ -37,7 +37,7 @@ async function handleRestCall(
   request: Request,
   response: Response,
 ): Promise<void> {
-  const requestId = requestIdOf(request);
+  const requestId = requestIdFor(request);
   response.setHeader('X-Request-Id', requestId);
 
   const suffix = request.path.replace(/^(\/[^/]+)?\/rest\/Standard/i, '');

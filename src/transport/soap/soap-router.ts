@@ -11,7 +11,7 @@ import type { MessageHandler } from '../message';
 import { decodeSoapBody } from './body-decoding';
 import { inspectEnvelope } from './envelope';
 import { renderFault, SoapClientFault, type FaultKind } from './faults';
-import { requestIdFor } from './request-id';
+import { requestIdFor } from '../request-id';
 import { createSoapEndpoint, type SoapEndpoint } from './soap-endpoint';
 import { responseContentType, versionFromContentType, type SoapVersion } from './soap-version';
 import { loadWsdlTemplate, WsdlPublisher } from './wsdl-document';
