@@ -5,6 +5,7 @@ import { createDispatcher } from './application/dispatcher';
 import { encryptionUnavailable, type MessageSecurity } from './application/message-security';
 import type { PlatformConfig } from './config/config';
 import type { Logger } from './logger';
+import { startMeterLink, type MeterLink } from './meter-link/meter-link';
 import { openDatabase, type Database } from './persistence/database';
 
 /** A running platform: its database, its HTTP server and how to stop both. */
@@ -13,6 +14,8 @@ export interface Platform {
   server: Server;
   /** Base URL, e.g. http://127.0.0.1:8080 */
   url: string;
+  /** The device API and command delivery (issue 5). */
+  meterLink: MeterLink;
   close(): Promise<void>;
 }
 
@@ -37,15 +40,24 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     security: options.security ?? encryptionUnavailable,
     logger,
   });
+  const meterLink = await startMeterLink({
+    dataSource: database.dataSource,
+    logger,
+    settings: config.link,
+    bodyLimitBytes: config.bodyLimitBytes,
+    exclusive: database.embedded,
+  });
   const app = await createApp({
     handler,
     logger,
     bodyLimitBytes: config.bodyLimitBytes,
     publicUrl: config.publicUrl,
     restContentType: config.restContentType,
+    extraRouters: [meterLink.router],
   });
 
   const server = await listen(app, config.port, config.host).catch(async (error) => {
+    await meterLink.stop();
     await database.close();
     throw error;
   });
@@ -56,10 +68,12 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     database,
     server,
     url: `http://${host}:${address.port}`,
+    meterLink,
     async close() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await closed;
+      await meterLink.stop();
       await database.close();
     },
   };

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import type { LinkSettings } from '../meter-link/command-policy';
 
 /**
  * Settings come from the environment only, validated once at start-up so that a bad value stops
@@ -18,6 +19,11 @@ const environmentSchema = z.object({
   BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(32 * 1024 * 1024),
   REST_CONTENT_TYPE: z.enum(['text/html', 'application/json']).default('text/html'),
   DEMO_TENANT: z.enum(['on', 'off']).default('on'),
+  LINK_ACK_TIMEOUT_SECONDS: z.coerce.number().positive().max(7 * 24 * 3600).default(300),
+  LINK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5),
+  LINK_SWEEP_SECONDS: z.coerce.number().positive().max(3600).default(30),
+  DEMO_SIMULATOR: z.enum(['on', 'off']).default('on'),
+  DEMO_SIMULATOR_INTERVAL_SECONDS: z.coerce.number().positive().max(86400).default(10),
 });
 
 export interface PlatformConfig {
@@ -32,6 +38,12 @@ export interface PlatformConfig {
   /** DECISIONS §2.2: the spec's unified header by default, JSON if the operator prefers. */
   restContentType: 'text/html' | 'application/json';
   createDemoTenant: boolean;
+  /** The command queue's delivery settings (meter-link/command-policy.ts). */
+  link: LinkSettings;
+  /** The demo (`npm start`, embedded, demo tenant) runs simulated meters unless this is off. */
+  demoSimulator: boolean;
+  /** How often a demo meter wakes up and reports. */
+  demoSimulatorIntervalSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -56,6 +68,13 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Platfo
     bodyLimitBytes: values.BODY_LIMIT_BYTES,
     restContentType: values.REST_CONTENT_TYPE,
     createDemoTenant: values.DEMO_TENANT === 'on',
+    link: {
+      ackTimeoutSeconds: values.LINK_ACK_TIMEOUT_SECONDS,
+      maxAttempts: values.LINK_MAX_ATTEMPTS,
+      sweepIntervalSeconds: values.LINK_SWEEP_SECONDS,
+    },
+    demoSimulator: values.DEMO_SIMULATOR === 'on',
+    demoSimulatorIntervalSeconds: values.DEMO_SIMULATOR_INTERVAL_SECONDS,
   };
 }
 

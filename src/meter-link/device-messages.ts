@@ -1,0 +1,293 @@
+import { DateTime } from 'luxon';
+import { Exact, fitsNumber16x4 } from '../domain/decimal';
+import { isPlatformError } from '../domain/errors';
+import { NumberText, PayloadObject, parsePayload, type PayloadValue } from '../domain/payload';
+
+/**
+ * The device API's messages (docs/device-api.md), read from the request text and checked before
+ * anything touches the database. Numbers keep their source text (DECISIONS §4: readings and money
+ * never pass through a binary float), so the body is read with the payload parser of the CIS
+ * interface.
+ *
+ * Every problem in a request is collected, not only the first, so that a gateway's developer sees
+ * at once everything to fix; a request with any problem is refused whole.
+ */
+
+/** One meter's report, as a gateway sends it on the meter's wake-up. */
+export interface MeterReport {
+  meterNo: string;
+  readAt: Date;
+  /** numeric(16,4) text */
+  reading: string;
+  /** spec §8: 01 open, 00 closed, 10 moving, 11 fault */
+  valveState: string;
+  temperature: string | null;
+  pressure: string | null;
+  remainMoney: string | null;
+  totalBuyMoney: string | null;
+  totalUsedGas: string | null;
+  totalUsedMoney: string | null;
+  price: string | null;
+  batteryPercent: number | null;
+  alarms: ReportedAlarm[];
+}
+
+export interface ReportedAlarm {
+  type: string;
+  /** The meter's own words; the platform's default message for the type when it sent none. */
+  message: string | null;
+  at: Date;
+}
+
+/** A meter's answer to one command. */
+export interface CommandAnswer {
+  meterNo: string;
+  sequence: string;
+  /** applied: done now; duplicate: done before, at an earlier send; rejected: refused. */
+  result: 'applied' | 'duplicate' | 'rejected';
+  message: string | null;
+}
+
+export interface Problem {
+  /** Position in `reports` / `acks`; absent for a problem with the whole request. */
+  index?: number;
+  meterNo?: string;
+  message: string;
+}
+
+export class DeviceRequestError extends Error {
+  constructor(
+    readonly status: number,
+    readonly problems: Problem[],
+  ) {
+    super(problems.map(describeProblem).join('; '));
+    this.name = 'DeviceRequestError';
+  }
+}
+
+export function describeProblem(problem: Problem): string {
+  const where = problem.index === undefined ? '' : `item ${problem.index}${problem.meterNo ? ` (meter ${problem.meterNo})` : ''}: `;
+  return `${where}${problem.message}`;
+}
+
+/** At most this many meters per call: a gateway batches, but one call stays one short transaction. */
+export const MAX_ITEMS_PER_CALL = 1000;
+
+const VALVE_STATES = new Set(['00', '01', '10', '11']);
+const ALARM_TYPE = /^[A-Z][A-Z0-9_]{0,29}$/;
+/** A report dated further ahead than this is refused: the meter's clock is wrong. */
+const MAX_CLOCK_AHEAD_MS = 10 * 60 * 1000;
+
+export function readUplink(text: string, timeZone: string, now = new Date()): MeterReport[] {
+  const items = readItems(text, 'reports');
+  const problems: Problem[] = [];
+  const reports: MeterReport[] = [];
+  items.forEach((item, index) => {
+    const reader = new FieldReader(item, index, problems);
+    const report = readReport(reader, timeZone, now);
+    if (report) reports.push(report);
+  });
+  if (problems.length > 0) throw new DeviceRequestError(400, problems);
+  return reports;
+}
+
+export function readAcknowledgements(text: string): CommandAnswer[] {
+  const items = readItems(text, 'acks');
+  const problems: Problem[] = [];
+  const answers: CommandAnswer[] = [];
+  items.forEach((item, index) => {
+    const reader = new FieldReader(item, index, problems);
+    const meterNo = reader.text('meterNo', 50, true);
+    const sequence = reader.integerText('sequence');
+    const result = reader.text('result', 20, true);
+    const message = reader.text('message', 150, false);
+    if (result !== null && result !== 'applied' && result !== 'duplicate' && result !== 'rejected') {
+      reader.problem('result must be applied, duplicate or rejected');
+    }
+    if (meterNo === null || sequence === null || reader.failed) return;
+    answers.push({ meterNo, sequence, result: result as CommandAnswer['result'], message });
+  });
+  if (problems.length > 0) throw new DeviceRequestError(400, problems);
+  return answers;
+}
+
+function readItems(text: string, key: 'reports' | 'acks'): PayloadObject[] {
+  let body: PayloadObject;
+  try {
+    body = parsePayload(text);
+  } catch (error) {
+    const detail = isPlatformError(error) ? error.message : 'unreadable';
+    throw new DeviceRequestError(400, [{ message: `the body is not a JSON object (${detail})` }]);
+  }
+  const items = body.get(key);
+  if (!Array.isArray(items) || items.length === 0) {
+    throw new DeviceRequestError(400, [{ message: `"${key}" must be a non-empty array` }]);
+  }
+  if (items.length > MAX_ITEMS_PER_CALL) {
+    throw new DeviceRequestError(413, [
+      { message: `at most ${MAX_ITEMS_PER_CALL} items per call, got ${items.length}: split the batch` },
+    ]);
+  }
+  const problems: Problem[] = [];
+  const objects = items.map((item, index) => {
+    if (!(item instanceof PayloadObject)) problems.push({ index, message: 'must be a JSON object' });
+    return item as PayloadObject;
+  });
+  if (problems.length > 0) throw new DeviceRequestError(400, problems);
+  return objects;
+}
+
+function readReport(reader: FieldReader, timeZone: string, now: Date): MeterReport | undefined {
+  const meterNo = reader.text('meterNo', 50, true);
+  const readAt = reader.instant('readAt', timeZone, true);
+  if (readAt && readAt.getTime() - now.getTime() > MAX_CLOCK_AHEAD_MS) {
+    reader.problem(`readAt ${readAt.toISOString()} is in the future: check the meter's clock`);
+  }
+  const valveState = reader.text('valveState', 2, true);
+  if (valveState !== null && !VALVE_STATES.has(valveState)) {
+    reader.problem('valveState must be 00 (closed), 01 (open), 10 (moving) or 11 (fault)');
+  }
+  const report = {
+    meterNo: meterNo as string,
+    readAt: readAt as Date,
+    reading: reader.decimal('reading', { required: true, negative: false }) as string,
+    valveState: valveState as string,
+    temperature: reader.decimal('temperature', { required: false, negative: true }),
+    pressure: reader.decimal('pressure', { required: false, negative: false }),
+    remainMoney: reader.decimal('remainMoney', { required: false, negative: true }),
+    totalBuyMoney: reader.decimal('totalBuyMoney', { required: false, negative: false }),
+    totalUsedGas: reader.decimal('totalUsedGas', { required: false, negative: false }),
+    totalUsedMoney: reader.decimal('totalUsedMoney', { required: false, negative: false }),
+    price: reader.decimal('price', { required: false, negative: false }),
+    batteryPercent: reader.percent('batteryPercent'),
+    alarms: readAlarms(reader, readAt, timeZone),
+  };
+  return reader.failed ? undefined : report;
+}
+
+function readAlarms(reader: FieldReader, readAt: Date | null, timeZone: string): ReportedAlarm[] {
+  const value = reader.raw('alarms');
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) {
+    reader.problem('alarms must be an array');
+    return [];
+  }
+  const alarms: ReportedAlarm[] = [];
+  for (const item of value) {
+    if (!(item instanceof PayloadObject)) {
+      reader.problem('each alarm must be an object {type, message?, at?}');
+      continue;
+    }
+    const alarm = new FieldReader(item, reader.index, reader.problems, 'alarm ');
+    const type = alarm.text('type', 30, true);
+    if (type !== null && !ALARM_TYPE.test(type)) {
+      alarm.problem('alarm type must be upper-case letters, digits and _ (e.g. LOW_BALANCE)');
+    }
+    const message = alarm.text('message', 200, false);
+    const at = alarm.instant('at', timeZone, false) ?? readAt;
+    if (type !== null && at !== null && !alarm.failed) alarms.push({ type, message, at });
+  }
+  return alarms;
+}
+
+/** Typed reads of one item's fields; each problem is recorded, never thrown. */
+class FieldReader {
+  failed = false;
+
+  constructor(
+    private readonly item: PayloadObject,
+    readonly index: number,
+    readonly problems: Problem[],
+    private readonly prefix = '',
+  ) {}
+
+  raw(key: string): PayloadValue | undefined {
+    return this.item.get(key);
+  }
+
+  problem(message: string): void {
+    this.failed = true;
+    const meterNo = this.item.get('meterNo');
+    this.problems.push({
+      index: this.index,
+      meterNo: typeof meterNo === 'string' ? meterNo : undefined,
+      message: `${this.prefix}${message}`,
+    });
+  }
+
+  text(key: string, maxLength: number, required: boolean): string | null {
+    const value = this.item.get(key);
+    if (value === undefined || value === null || value === '') {
+      if (required) this.problem(`${key} is required`);
+      return null;
+    }
+    const text = value instanceof NumberText ? value.text : value;
+    if (typeof text !== 'string') {
+      this.problem(`${key} must be a string`);
+      return null;
+    }
+    if (text.trim() === '' || [...text].length > maxLength) {
+      this.problem(`${key} must be 1 to ${maxLength} characters`);
+      return null;
+    }
+    return text.trim();
+  }
+
+  integerText(key: string): string | null {
+    const text = this.text(key, 19, true);
+    if (text === null) return null;
+    if (!/^[1-9]\d{0,17}$/.test(text)) {
+      this.problem(`${key} must be a positive integer`);
+      return null;
+    }
+    return text;
+  }
+
+  /** numeric(16,4): at most 12 integer and 4 decimal digits, as a number or a numeric string. */
+  decimal(key: string, options: { required: boolean; negative: boolean }): string | null {
+    const value = this.item.get(key);
+    if (value === undefined || value === null || value === '') {
+      if (options.required) this.problem(`${key} is required`);
+      return null;
+    }
+    const text = value instanceof NumberText ? value.text : typeof value === 'string' ? value.trim() : null;
+    if (text === null || !/^[+-]?\d+(\.\d+)?$/.test(text)) {
+      this.problem(`${key} must be a decimal number`);
+      return null;
+    }
+    const exact = new Exact(text);
+    if (!fitsNumber16x4(exact) || (!options.negative && exact.isNegative())) {
+      const sign = options.negative ? '' : ', not negative';
+      this.problem(`${key} must have at most 12 integer and 4 decimal digits${sign}`);
+      return null;
+    }
+    return exact.toFixed(4);
+  }
+
+  percent(key: string): number | null {
+    const value = this.item.get(key);
+    if (value === undefined || value === null) return null;
+    const text = value instanceof NumberText ? value.text : typeof value === 'string' ? value : '';
+    if (!/^\d{1,3}$/.test(text) || Number(text) > 100) {
+      this.problem(`${key} must be an integer from 0 to 100`);
+      return null;
+    }
+    return Number(text);
+  }
+
+  /** ISO 8601 with an offset (2026-12-03T10:00:00+08:00), or yyyy-MM-dd HH:mm:ss in the tenant's zone. */
+  instant(key: string, timeZone: string, required: boolean): Date | null {
+    const text = this.text(key, 40, required);
+    if (text === null) return null;
+    const parsed = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/.test(text)
+      ? DateTime.fromFormat(text, 'yyyy-MM-dd HH:mm:ss', { zone: timeZone })
+      : /(Z|[+-]\d{2}:?\d{2})$/.test(text)
+        ? DateTime.fromISO(text, { setZone: true })
+        : undefined;
+    if (!parsed?.isValid) {
+      this.problem(`${key} must be ISO 8601 with an offset or yyyy-MM-dd HH:mm:ss (tenant time)`);
+      return null;
+    }
+    return parsed.toJSDate();
+  }
+}

@@ -1,0 +1,63 @@
+import { GatewayRepository } from '../../src/meter-link/gateway-repository';
+import type { Tenant } from '../../src/domain/model';
+import { restCall } from './cis-client';
+import type { TestPlatform } from './test-platform';
+
+/**
+ * Helpers for the meter link tests: a gateway's calls to the device API over real HTTP, and
+ * accounts opened through the real MeterAdd.
+ */
+export interface DeviceAnswer {
+  status: number;
+  body: Record<string, any>;
+}
+
+export async function deviceCall(
+  baseUrl: string,
+  token: string,
+  path: 'uplink' | 'ack' | 'meters',
+  body?: unknown,
+): Promise<DeviceAnswer> {
+  const response = await fetch(`${baseUrl}/device/v1/${path}`, {
+    method: body === undefined ? 'GET' : 'POST',
+    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text ? (JSON.parse(text) as Record<string, any>) : {} };
+}
+
+export async function addGateway(platform: TestPlatform, tenant: Tenant, name = 'gw'): Promise<string> {
+  const { token } = await new GatewayRepository(platform.database.dataSource.manager).add(tenant.id, name);
+  return token;
+}
+
+export interface AccountOptions {
+  preSaving?: string;
+  price?: Record<string, unknown>;
+}
+
+/** MeterAdd over REST; MeterNo = MeterID = meterNo, UserID = `U` + meterNo. */
+export async function openAccount(
+  platform: { url: string },
+  tenant: Tenant,
+  meterNo: string,
+  options: AccountOptions = {},
+): Promise<void> {
+  const payload = {
+    UserID: `U${meterNo}`,
+    MeterID: meterNo,
+    MeterNo: meterNo,
+    PreSaving: options.preSaving ?? '0',
+    MeterParamModel: 'CNMCPUJE',
+    MeterProtocol: 'CNModbusV61',
+    ...(options.price ?? { PriceID: 'P1', PriceMode: '100', MonthCount: '1', Price1: '3.2000' }),
+    DataFrom: tenant.name,
+  };
+  const answer = await restCall(platform.url, '/rest/Standard/meter/meteradd', JSON.stringify(payload));
+  if (answer.json.ReturnCode !== 0) throw new Error(`MeterAdd ${meterNo}: ${answer.text}`);
+}
+
+export function report(meterNo: string, readAt: string, extra: Record<string, unknown> = {}) {
+  return { meterNo, readAt, reading: '10.0000', valveState: '01', ...extra };
+}
