@@ -7,10 +7,13 @@ import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
  * folder and is served over the PostgreSQL wire protocol on loopback, so the platform reaches it
  * through the same `pg` driver, TypeORM driver and migrations as a real server.
  *
- * PGlite runs one session. The socket server queues the wire messages of every connection, so
- * the platform opens exactly one connection (pool size 1, see data-source.ts) and each
- * transaction has that session to itself: a rollback undoes only its own work.
+ * PGlite runs one session. The socket server queues the wire messages of every connection and
+ * lets a connection that is inside a transaction finish it before another one runs, so each
+ * transaction has the session to itself and a rollback undoes only its own work. The platform
+ * itself opens one connection (pool size 1, see data-source.ts); the others are for operator
+ * tools (the CLI, the simulator) reaching a running platform's database.
  */
+const MAX_CONNECTIONS = 8;
 export interface EmbeddedPostgres {
   /** A postgres:// URL for the `pg` driver. */
   readonly url: string;
@@ -22,7 +25,12 @@ export async function startEmbeddedPostgres(dataDir?: string): Promise<EmbeddedP
   if (dataDir) fs.mkdirSync(dataDir, { recursive: true });
   const database = await PGlite.create(dataDir ? { dataDir } : {});
 
-  const server = new PGLiteSocketServer({ db: database, host: '127.0.0.1', port: 0 });
+  const server = new PGLiteSocketServer({
+    db: database,
+    host: '127.0.0.1',
+    port: 0,
+    maxConnections: MAX_CONNECTIONS,
+  });
   await server.start();
   const address = server.getServerConn();
 

@@ -38,11 +38,11 @@ describe('starting the platform with nothing configured', () => {
     } finally {
       await second.stop('SIGTERM');
     }
-  });
+  }, 180_000);
 
   it('refuses to start with a bad setting and says what to fix', async () => {
     await expect(startChildPlatform({ DATA_DIR: dataDir, DATABASE_URL: 'mysql://nowhere' })).rejects.toThrow(
       /DATABASE_URL: must be a postgres:\/\/ or postgresql:\/\/ URL/,
     );
-  });
+  }, 180_000);
 });
