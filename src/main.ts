@@ -1,7 +1,9 @@
 import { ConfigError, loadConfig } from './config/config';
-import { ensureDemoTenant } from './demo';
+import { DEMO_TENANT, ensureDemoTenant } from './demo';
 import { createLogger } from './logger';
 import { startPlatform } from './platform';
+import { startDemoSimulator } from './simulator/demo-fleet';
+import type { Simulator } from './simulator/simulator';
 
 /** `npm start`: the platform, on the embedded database unless DATABASE_URL names a server. */
 async function main(): Promise<void> {
@@ -9,8 +11,10 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel);
   const platform = await startPlatform({ config, logger });
 
+  let simulator: Simulator | undefined;
   const stop = async (signal: string) => {
     logger.info({ signal }, 'stopping');
+    await simulator?.stop();
     await platform.close();
     process.exit(0);
   };
@@ -18,8 +22,10 @@ async function main(): Promise<void> {
   process.once('SIGTERM', () => void stop('SIGTERM'));
 
   if (platform.database.embedded && config.createDemoTenant) {
-    const instructions = await ensureDemoTenant(platform);
+    const instructions = await ensureDemoTenant(platform, { accounts: config.demoSimulator });
     if (instructions) process.stdout.write(`${instructions}\n`);
+    // The demo's meters run inside the platform process (DEMO_SIMULATOR=off turns them off).
+    if (config.demoSimulator) simulator = await startDemoSimulator(platform, DEMO_TENANT.code, config, logger);
   }
 
   // Logged last: once this line is out, the platform answers calls and stops cleanly on a signal.

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { registerCatalogueCommands } from './catalogue-commands';
+import { registerMeterLinkCommands } from './meter-link-commands';
 import { registerTenantCommands } from './tenant-commands';
 
 /**
@@ -12,6 +13,7 @@ program.name('cnmcsp').description('CNMCSP gas-meter platform: operator commands
 
 registerTenantCommands(program);
 registerCatalogueCommands(program);
+registerMeterLinkCommands(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.stderr.write(`cnmcsp: ${error instanceof Error ? error.message : String(error)}\n`);
