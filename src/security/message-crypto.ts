@@ -151,16 +151,8 @@ export function verifyAndDecrypt(
   encryptData: string,
   macValue: string,
 ): string {
-  if (!isValidDisperseKey(disperseKey)) {
-    throw new PlatformError(ReturnCode.MacCheckFailed, 'MAC 校验失败：DisperseKey 应为 16 位数字');
-  }
-  if (!MAC_VALUE_PATTERN.test(macValue)) {
-    throw new PlatformError(ReturnCode.MacCheckFailed, 'MAC 校验失败：MacValue 应为 16 位十六进制字符');
-  }
-
-  const ciphertext = decodeStrictBase64(encryptData);
-  const sessionMacKey = deriveSessionKey(keys.macKey, disperseKey);
-  if (!timingSafeEqual(computeMacBytes(sessionMacKey, ciphertext), Buffer.from(macValue, 'hex'))) {
+  const ciphertext = checkMessageFormat(disperseKey, encryptData, macValue);
+  if (!macMatches(keys, disperseKey, ciphertext, macValue)) {
     throw new PlatformError(ReturnCode.MacCheckFailed);
   }
 
@@ -168,6 +160,37 @@ export function verifyAndDecrypt(
   const plaintext = decryptCiphertext(sessionEncryptionKey, ciphertext);
 
   return decodeUtf8(plaintext);
+}
+
+/**
+ * The checks of `verifyAndDecrypt` that need no key: DisperseKey and MacValue well formed
+ * (80003001), EncryptData strict Base64 (80003002). Returns the ciphertext bytes. The platform runs
+ * them once before trying a message against several tenants' keys (DECISIONS §3.6).
+ */
+export function checkMessageFormat(disperseKey: string, encryptData: string, macValue: string): Buffer {
+  if (!isValidDisperseKey(disperseKey)) {
+    throw new PlatformError(ReturnCode.MacCheckFailed, 'MAC 校验失败：DisperseKey 应为 16 位数字');
+  }
+  if (!MAC_VALUE_PATTERN.test(macValue)) {
+    throw new PlatformError(ReturnCode.MacCheckFailed, 'MAC 校验失败：MacValue 应为 16 位十六进制字符');
+  }
+
+  return decodeStrictBase64(encryptData);
+}
+
+/**
+ * True when `macValue` is the MAC of `ciphertext` under these keys, compared in constant time.
+ * The inputs must have passed `checkMessageFormat`.
+ */
+export function macMatches(
+  keys: TenantKeys,
+  disperseKey: string,
+  ciphertext: Buffer,
+  macValue: string,
+): boolean {
+  const sessionMacKey = deriveSessionKey(keys.macKey, disperseKey);
+
+  return timingSafeEqual(computeMacBytes(sessionMacKey, ciphertext), Buffer.from(macValue, 'hex'));
 }
 
 function computeMacBytes(sessionMacKey: Buffer, data: Buffer): Buffer {
