@@ -19,6 +19,11 @@ const environmentSchema = z.object({
   BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(32 * 1024 * 1024),
   REST_CONTENT_TYPE: z.enum(['text/html', 'application/json']).default('text/html'),
   DEMO_TENANT: z.enum(['on', 'off']).default('on'),
+  PLATFORM_SECRET: z
+    .string()
+    .regex(/^[0-9A-Fa-f]{64}$/, 'must be 64 hexadecimal characters (32 bytes), e.g. from `openssl rand -hex 32`')
+    .optional(),
+  REPLAY_WINDOW_HOURS: z.coerce.number().positive().max(24 * 366).default(24),
   LINK_ACK_TIMEOUT_SECONDS: z.coerce.number().positive().max(7 * 24 * 3600).default(300),
   LINK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5),
   LINK_SWEEP_SECONDS: z.coerce.number().positive().max(3600).default(30),
@@ -38,6 +43,13 @@ export interface PlatformConfig {
   /** DECISIONS §2.2: the spec's unified header by default, JSON if the operator prefers. */
   restContentType: 'text/html' | 'application/json';
   createDemoTenant: boolean;
+  /**
+   * 32 bytes, hex, sealing the stored registration codes. Unset: generated into `dataDir` on the
+   * embedded database; required with DATABASE_URL (see security/platform-secret.ts).
+   */
+  platformSecret?: string;
+  /** DECISIONS §3.7: how long a used DisperseKey is refused again. */
+  replayWindowHours: number;
   /** The command queue's delivery settings (meter-link/command-policy.ts). */
   link: LinkSettings;
   /** The demo (`npm start`, embedded, demo tenant) runs simulated meters unless this is off. */
@@ -68,6 +80,8 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Platfo
     bodyLimitBytes: values.BODY_LIMIT_BYTES,
     restContentType: values.REST_CONTENT_TYPE,
     createDemoTenant: values.DEMO_TENANT === 'on',
+    platformSecret: values.PLATFORM_SECRET,
+    replayWindowHours: values.REPLAY_WINDOW_HOURS,
     link: {
       ackTimeoutSeconds: values.LINK_ACK_TIMEOUT_SECONDS,
       maxAttempts: values.LINK_MAX_ATTEMPTS,
