@@ -7,6 +7,8 @@ import type { PlatformConfig } from './config/config';
 import type { Logger } from './logger';
 import { startMeterLink, type MeterLink } from './meter-link/meter-link';
 import { openDatabase, type Database } from './persistence/database';
+import { DeliveryWorker } from './push/delivery-worker';
+import { noPushKeys, type PushKeys } from './push/push-keys';
 
 /** A running platform: its database, its HTTP server and how to stop both. */
 export interface Platform {
@@ -25,6 +27,8 @@ export interface PlatformOptions {
   /** Keep the embedded database in memory instead of `config.dataDir` (tests). */
   inMemory?: boolean;
   security?: MessageSecurity;
+  /** Replaces the stored registration codes the CIS pushes are encrypted with (tests). */
+  pushKeys?: PushKeys;
 }
 
 /** The composition root: every adapter is wired to the domain here and nowhere else. */
@@ -64,6 +68,13 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   const address = server.address() as AddressInfo;
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
 
+  // TODO: the tenants' stored registration codes once issue 4's key storage is committed.
+  const pushKeys = options.pushKeys ?? noPushKeys;
+  const pushWorker = config.pushWorker
+    ? new DeliveryWorker({ dataSource: database.dataSource, keys: pushKeys, logger, pollIntervalMs: config.pushPollIntervalMs })
+    : undefined;
+  await pushWorker?.start();
+
   return {
     database,
     server,
@@ -74,6 +85,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       server.closeAllConnections();
       await closed;
       await meterLink.stop();
+      await pushWorker?.stop();
       await database.close();
     },
   };

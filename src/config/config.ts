@@ -29,6 +29,8 @@ const environmentSchema = z.object({
   LINK_SWEEP_SECONDS: z.coerce.number().positive().max(3600).default(30),
   DEMO_SIMULATOR: z.enum(['on', 'off']).default('on'),
   DEMO_SIMULATOR_INTERVAL_SECONDS: z.coerce.number().positive().max(86400).default(10),
+  PUSH_WORKER: z.enum(['on', 'off']).default('on'),
+  PUSH_POLL_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(250),
 });
 
 export interface PlatformConfig {
@@ -56,6 +58,10 @@ export interface PlatformConfig {
   demoSimulator: boolean;
   /** How often a demo meter wakes up and reports. */
   demoSimulatorIntervalSeconds: number;
+  /** This process sends the CIS pushes of spec §6 (push/delivery-worker.ts); several may. */
+  pushWorker: boolean;
+  /** How often an idle push lane looks for due pushes: the latency of a fresh push. */
+  pushPollIntervalMs: number;
 }
 
 export class ConfigError extends Error {
@@ -89,6 +95,8 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Platfo
     },
     demoSimulator: values.DEMO_SIMULATOR === 'on',
     demoSimulatorIntervalSeconds: values.DEMO_SIMULATOR_INTERVAL_SECONDS,
+    pushWorker: values.PUSH_WORKER === 'on',
+    pushPollIntervalMs: values.PUSH_POLL_INTERVAL_MS,
   };
 }
 

@@ -23,6 +23,9 @@
  */
 import type { EntityManager } from 'typeorm';
 import { formatFourDecimals } from '../domain/decimal';
+import type { PushKind } from '../persistence/repositories/push-outbox-repository';
+
+export type { PushKind };
 
 /** One stored meter report to push as spec §6.1 实时数据上传. */
 export interface ReadingForPush {
@@ -59,9 +62,6 @@ export interface AlarmForPush {
   /** 警报详情. */
   alarmMessage: string;
 }
-
-/** The kinds of push, as stored in push_outbox.kind. */
-export type PushKind = 'reading' | 'alarm';
 
 /** `cmdCode` of each kind of message (spec §6 leaves the values open). */
 export const COMMAND_CODES: Record<PushKind, string> = {

@@ -1,0 +1,272 @@
+import { performance } from 'node:perf_hooks';
+import type { DataSource } from 'typeorm';
+import { ReturnCode } from '../domain/return-codes';
+import type { Logger } from '../logger';
+import {
+  PushOutboxRepository,
+  type ClaimedPush,
+  type PushKind,
+} from '../persistence/repositories/push-outbox-repository';
+import type { PushTarget } from '../persistence/repositories/push-settings-repository';
+import { retryDelayMs } from './backoff';
+import { LaneAgents, sendPush, type CisAnswer } from './cis-sender';
+import type { OutcomeWriter } from './outcome-writer';
+import type { PushKeys } from './push-keys';
+import { pushPayloadJson } from './push-message';
+
+/**
+ * One tenant's share of the delivery worker (issue 6, isolation): its own in-flight limit, its own
+ * keep-alive sockets, its own claim query (push_outbox rows of this tenant only) and its own
+ * circuit. A slow or dead CIS fills this lane's slots and nothing else: the other lanes claim and
+ * send on their own schedule.
+ */
+export interface LaneDependencies {
+  dataSource: DataSource;
+  keys: PushKeys;
+  writer: OutcomeWriter;
+  logger: Logger;
+}
+
+/**
+ * Consecutive attempts without an answer (refused, reset, timed out) after which the lane stops
+ * sending and probes with one push at a time, waiting its backoff between probes. Pushes are not
+ * attempted meanwhile, so a CIS that is down costs neither its pushes' attempts nor the platform's
+ * work; an answer, whatever its ReturnCode, closes the circuit again.
+ */
+const CIRCUIT_THRESHOLD = 3;
+
+export class TenantLane {
+  private readonly inFlight = new Map<string, ClaimedPush>();
+  private readonly agents: LaneAgents;
+  private readonly abort = new AbortController();
+  private readonly released: ClaimedPush[] = [];
+  private readonly logger: Logger;
+  private claimRunning?: Promise<void>;
+  private moreDue = false;
+  private stopping = false;
+  private consecutiveNoAnswer = 0;
+  private circuitOpenUntil = 0;
+  private settled?: () => void;
+
+  constructor(
+    private target: PushTarget,
+    private readonly dependencies: LaneDependencies,
+  ) {
+    this.agents = new LaneAgents(target.concurrency);
+    this.logger = dependencies.logger.child({ tenant: target.tenantCode });
+  }
+
+  get tenantId(): number {
+    return this.target.tenantId;
+  }
+
+  update(target: PushTarget): void {
+    this.target = target;
+    this.agents.resize(target.concurrency);
+  }
+
+  /** True when a claim now could start at least one push. */
+  hasRoom(): boolean {
+    return !this.stopping && this.room() > 0;
+  }
+
+  /** Claims as many due pushes as the lane has room for and starts sending them. */
+  pump(): Promise<void> {
+    if (this.claimRunning || this.stopping) return this.claimRunning ?? Promise.resolve();
+    const room = this.room();
+    const kinds = this.kinds();
+    if (room <= 0 || kinds.length === 0) return Promise.resolve();
+
+    this.claimRunning = this.claim(kinds, room).finally(() => {
+      this.claimRunning = undefined;
+    });
+    return this.claimRunning;
+  }
+
+  private async claim(kinds: PushKind[], room: number): Promise<void> {
+    try {
+      const repository = new PushOutboxRepository(this.dependencies.dataSource.manager);
+      const claims = await repository.claim(this.tenantId, kinds, room, this.leaseMs());
+      this.moreDue = claims.length === room;
+      if (this.stopping) {
+        this.released.push(...claims);
+        return;
+      }
+      for (const claim of claims) void this.attempt(claim);
+    } catch (error) {
+      this.moreDue = false;
+      if (this.dependencies.dataSource.isInitialized) {
+        this.logger.error({ err: error }, 'claiming pushes failed');
+      }
+    }
+  }
+
+  /**
+   * Stops claiming, lets the pushes in flight finish for up to `graceMs`, then aborts the rest.
+   * Returns the claims that were aborted, for the worker to give back to the queue.
+   */
+  async stop(graceMs: number): Promise<ClaimedPush[]> {
+    this.stopping = true;
+    await this.claimRunning;
+    await this.whenSettled(graceMs);
+    this.abort.abort();
+    await this.whenSettled(Number.POSITIVE_INFINITY);
+    this.agents.destroy();
+    return this.released;
+  }
+
+  /**
+   * Free slots, counted so that claims come in batches (a quarter of the limit at least, unless
+   * nothing is in flight): a claim round trip per push would cost as much as the push itself.
+   */
+  private room(): number {
+    const limit = this.allowedInFlight(Date.now());
+    const free = limit - this.inFlight.size;
+    const batch = Math.max(1, Math.ceil(limit / 4));
+    return free >= batch || (free > 0 && this.inFlight.size === 0) ? free : 0;
+  }
+
+  private allowedInFlight(now: number): number {
+    if (this.consecutiveNoAnswer < CIRCUIT_THRESHOLD) return this.target.concurrency;
+    return now < this.circuitOpenUntil ? 0 : 1;
+  }
+
+  private kinds(): PushKind[] {
+    const kinds: PushKind[] = [];
+    if (this.target.readingUrl) kinds.push('reading');
+    if (this.target.alarmUrl) kinds.push('alarm');
+    return kinds;
+  }
+
+  /**
+   * The claim's lease: long enough for an attempt (its timeout) and for its outcome to be written,
+   * short enough that the pushes of a killed process go out again soon.
+   */
+  private leaseMs(): number {
+    return 2 * this.target.timeoutMs + 5_000;
+  }
+
+  private async attempt(claim: ClaimedPush): Promise<void> {
+    this.inFlight.set(claim.id, claim);
+    const started = performance.now();
+
+    const answer = await this.send(claim);
+
+    this.inFlight.delete(claim.id);
+    this.settle(claim, answer, Math.round(performance.now() - started));
+    if (this.inFlight.size === 0) this.notifySettled();
+    if (this.moreDue || this.inFlight.size === 0) void this.pump();
+  }
+
+  private async send(claim: ClaimedPush): Promise<CisAnswer> {
+    const target = this.target;
+    const url = claim.kind === 'reading' ? target.readingUrl : target.alarmUrl;
+    if (!url) return { answered: false, reason: `no ${claim.kind} URL configured` };
+
+    try {
+      const keys = target.plaintext ? undefined : await this.dependencies.keys.keysFor(target.tenantId);
+      if (!target.plaintext && !keys) {
+        return { answered: false, reason: 'the tenant has no registration code to encrypt with' };
+      }
+
+      return await sendPush({
+        url,
+        format: target.format,
+        kind: claim.kind,
+        payloadJson: pushPayloadJson(claim),
+        keys,
+        timeoutMs: target.timeoutMs,
+        agents: this.agents,
+        signal: this.abort.signal,
+      });
+    } catch (error) {
+      // A platform fault (keys unreadable, a bug), not the CIS's: logged with its stack, retried.
+      this.logger.error({ err: error, requestSerialNo: claim.requestSerialNo }, 'push could not be sent');
+      return { answered: false, reason: `platform error: ${(error as Error).message}` };
+    }
+  }
+
+  private settle(claim: ClaimedPush, answer: CisAnswer, durationMs: number): void {
+    const context = {
+      kind: claim.kind,
+      requestSerialNo: claim.requestSerialNo,
+      attempt: claim.attempt,
+      durationMs,
+    };
+
+    if (answer.answered && answer.returnCode === ReturnCode.Success) {
+      this.closeCircuit();
+      this.dependencies.writer.recordDelivered(claim.id);
+      this.logger.info({ ...context, code: 0 }, 'push delivered');
+      return;
+    }
+    if (!answer.answered && this.abort.signal.aborted) {
+      this.released.push(claim);
+      return;
+    }
+
+    // DECISIONS §5.7: no answer is recorded as 80002032; any other ReturnCode is retried as is.
+    const code = answer.answered ? answer.returnCode : ReturnCode.PeerNoResponse;
+    const error = answer.answered
+      ? `CIS answered ${answer.returnCode ?? '(no ReturnCode)'}: ${answer.message}`
+      : `对方服务器无响应: ${answer.reason}`;
+    if (answer.answered) this.closeCircuit();
+    else this.countNoAnswer();
+
+    const retryDelay = retryDelayMs(
+      { baseMs: this.target.backoffBaseMs, maxMs: this.target.backoffMaxMs },
+      claim.attempt,
+    );
+    this.dependencies.writer.recordFailed({
+      id: claim.id,
+      attempt: claim.attempt,
+      code,
+      error,
+      retryDelayMs: retryDelay,
+      maxAgeSeconds: this.target.maxAgeSeconds,
+    });
+    this.logger.warn({ ...context, code, error, retryInMs: retryDelay }, 'push failed');
+  }
+
+  private countNoAnswer(): void {
+    this.consecutiveNoAnswer += 1;
+    if (this.consecutiveNoAnswer < CIRCUIT_THRESHOLD) return;
+
+    const pause = retryDelayMs(
+      { baseMs: this.target.backoffBaseMs, maxMs: this.target.backoffMaxMs },
+      this.consecutiveNoAnswer - CIRCUIT_THRESHOLD + 1,
+    );
+    this.circuitOpenUntil = Date.now() + pause;
+    if (this.consecutiveNoAnswer === CIRCUIT_THRESHOLD) {
+      this.logger.warn({ pauseMs: pause }, 'CIS does not answer: pushes paused, probing one at a time');
+    }
+  }
+
+  private closeCircuit(): void {
+    if (this.consecutiveNoAnswer >= CIRCUIT_THRESHOLD) this.logger.info('CIS answers again: pushes resumed');
+    this.consecutiveNoAnswer = 0;
+    this.circuitOpenUntil = 0;
+  }
+
+  private notifySettled(): void {
+    const settled = this.settled;
+    this.settled = undefined;
+    settled?.();
+  }
+
+  private whenSettled(timeoutMs: number): Promise<void> {
+    if (this.inFlight.size === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = Number.isFinite(timeoutMs) ? setTimeout(done, timeoutMs) : undefined;
+      const previous = this.settled;
+      function done() {
+        if (timer) clearTimeout(timer);
+        resolve();
+      }
+      this.settled = () => {
+        previous?.();
+        done();
+      };
+    });
+  }
+}
