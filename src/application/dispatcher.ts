@@ -10,7 +10,7 @@ import { Store } from '../persistence/repositories/store';
 import { OPERATION_REGISTRY } from '../services/operation-registry';
 import type { OperationResult } from '../services/operation';
 import type { InboundMessage, MessageHandler, OutboundMessage } from '../transport/message';
-import { isPlaintextRequest, type MessageSecurity } from './message-security';
+import { isPlaintextRequest, type MessageSecurity, type OpenedRequest } from './message-security';
 import { resolvePlaintextTenant } from './tenant-resolution';
 
 /**
@@ -29,6 +29,7 @@ export interface DispatcherDependencies {
 interface Outcome {
   tenant?: Tenant;
   encrypted: boolean;
+  opened?: OpenedRequest;
   code: number;
   message: string;
   fields?: OperationResult;
@@ -48,17 +49,18 @@ export function createDispatcher(dependencies: DispatcherDependencies): MessageH
 async function handle(dependencies: DispatcherDependencies, message: InboundMessage): Promise<Outcome> {
   const encrypted = !isPlaintextRequest(message);
   let tenant: Tenant | undefined;
+  let opened: OpenedRequest | undefined;
   try {
-    const opened = encrypted ? await dependencies.security.openEncrypted(message) : undefined;
+    opened = encrypted ? await dependencies.security.openEncrypted(message) : undefined;
     tenant = opened?.tenant;
     const payload = parsePayload(opened ? opened.payloadText : message.encryptData);
     tenant ??= await resolvePlaintextTenant(dependencies.dataSource, message, payload);
 
     checkDataFrom(message, payload, tenant);
     const fields = await runOperation(dependencies.dataSource, message, payload, tenant);
-    return { tenant, encrypted, code: ReturnCode.Success, message: defaultMessage(0), fields };
+    return { tenant, encrypted, opened, code: ReturnCode.Success, message: defaultMessage(0), fields };
   } catch (error) {
-    return { tenant, encrypted, ...describeFailure(dependencies.logger, message, error) };
+    return { tenant, encrypted, opened, ...describeFailure(dependencies.logger, message, error) };
   }
 }
 
@@ -117,10 +119,21 @@ async function respond(dependencies: DispatcherDependencies, outcome: Outcome): 
   // An encrypted request is answered encrypted (DECISIONS §3.3) when we know whose key to use;
   // one that failed before its tenant was known can only be answered in plaintext.
   if (outcome.encrypted && outcome.tenant) {
-    const sealed = await dependencies.security.sealEncrypted(outcome.tenant, payloadText);
-    return { returnCode: outcome.code, ...sealed };
+    try {
+      const sealed = await dependencies.security.sealEncrypted(outcome.tenant, payloadText, outcome.opened);
+      return { returnCode: outcome.code, ...sealed };
+    } catch (error) {
+      // The operation's answer must not go out in clear: say only that the platform failed.
+      dependencies.logger.error({ err: error, tenant: outcome.tenant.code }, 'sealing the answer failed');
+      return plaintextAnswer(ReturnCode.DatabaseWriteFailed, defaultMessage(ReturnCode.DatabaseWriteFailed));
+    }
   }
   return { returnCode: outcome.code, encryptData: payloadText, disperseKey: '', macValue: '' };
+}
+
+function plaintextAnswer(code: number, message: string): OutboundMessage {
+  const encryptData = writeJson({ ReturnCode: code, ReturnMessage: message });
+  return { returnCode: code, encryptData, disperseKey: '', macValue: '' };
 }
 
 /** One log line and one call-log row per request: never keys or payloads (STYLE §7). */

@@ -1,12 +1,16 @@
-import { PlatformError } from '../domain/errors';
 import type { Tenant } from '../domain/model';
-import { ReturnCode } from '../domain/return-codes';
 import type { InboundMessage } from '../transport/message';
 
 /** An encrypted request, verified and decrypted: whose it is and what it says. */
 export interface OpenedRequest {
   tenant: Tenant;
   payloadText: string;
+  /**
+   * Which of the tenant's registration codes verified the request. Its answer is sealed with the
+   * same code, so that a gas company still on its previous code during a rotation overlap can
+   * read the answers too.
+   */
+  credentialId?: number;
 }
 
 export interface SealedResponse {
@@ -21,20 +25,11 @@ export interface SealedResponse {
  */
 export interface MessageSecurity {
   openEncrypted(message: InboundMessage): Promise<OpenedRequest>;
-  sealEncrypted(tenant: Tenant, payloadText: string): Promise<SealedResponse>;
+  /** Seals with the code that opened `inReplyTo`, else with the tenant's current code (pushes). */
+  sealEncrypted(tenant: Tenant, payloadText: string, inReplyTo?: OpenedRequest): Promise<SealedResponse>;
 }
 
 /** DECISIONS §3.5: a request is plaintext when both DisperseKey and MacValue are empty. */
 export function isPlaintextRequest(message: InboundMessage): boolean {
   return message.disperseKey.trim() === '' && message.macValue.trim() === '';
 }
-
-/** Used until tenant keys exist: an encrypted request gets a clear code, not a false success. */
-export const encryptionUnavailable: MessageSecurity = {
-  async openEncrypted() {
-    throw new PlatformError(ReturnCode.NotSupportedYet, '加密传输尚未开通，请使用明文测试租户');
-  },
-  async sealEncrypted() {
-    throw new Error('encryption is not available');
-  },
-};

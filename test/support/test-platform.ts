@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { Client } from 'pg';
 import { loadConfig } from '../../src/config/config';
 import type { Tenant } from '../../src/domain/model';
@@ -14,34 +17,72 @@ import { TenantService, type NewTenant } from '../../src/services/tenant-service
 export interface TestPlatform extends Platform {
   tenants: TenantService;
   createTenant(input: Partial<NewTenant>): Promise<Tenant>;
+  /** What the platform was configured with; a CLI run against it needs the same. */
+  environment: NodeJS.ProcessEnv;
+  /**
+   * Closes this platform but keeps its database, then starts another on it, as a restart does.
+   * Needs DATABASE_URL or `persistent: true` (an in-memory database does not survive).
+   */
+  restart(environment?: NodeJS.ProcessEnv): Promise<TestPlatform>;
 }
 
-export async function startTestPlatform(
-  overrides: Partial<Omit<PlatformOptions, 'config'>> & { environment?: NodeJS.ProcessEnv } = {},
-): Promise<TestPlatform> {
+export type TestPlatformOptions = Partial<Omit<PlatformOptions, 'config'>> & {
+  environment?: NodeJS.ProcessEnv;
+  /** Embedded database in a temporary data folder instead of memory, so that it can restart. */
+  persistent?: boolean;
+};
+
+export async function startTestPlatform(overrides: TestPlatformOptions = {}): Promise<TestPlatform> {
+  const { environment, persistent, ...options } = overrides;
   const scratch = process.env.DATABASE_URL ? await createScratchDatabase(process.env.DATABASE_URL) : undefined;
-  const config = loadConfig({
+  const dataDir = !scratch && persistent ? mkdtempSync(path.join(tmpdir(), 'cnmcsp-test-')) : undefined;
+  const cleanUp = async () => {
+    await scratch?.drop();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  };
+
+  const platformEnvironment = {
     PORT: '0',
     HOST: '127.0.0.1',
     DATABASE_URL: scratch?.url,
+    DATA_DIR: dataDir,
     DEMO_TENANT: 'off',
-    ...overrides.environment,
-  });
+    PLATFORM_SECRET: randomBytes(32).toString('hex'),
+    ...environment,
+  };
+  return launch(platformEnvironment, { inMemory: dataDir === undefined, ...options }, cleanUp);
+}
 
-  const platform = await startPlatform({ config, logger: process.env.TEST_LOG ? createLogger(process.env.TEST_LOG) : silentLogger, inMemory: true, ...overrides });
+async function launch(
+  environment: NodeJS.ProcessEnv,
+  options: Partial<Omit<PlatformOptions, 'config'>>,
+  cleanUp: () => Promise<void>,
+): Promise<TestPlatform> {
+  const logger = process.env.TEST_LOG ? createLogger(process.env.TEST_LOG) : silentLogger;
+  const platform = await startPlatform({ config: loadConfig(environment), logger, ...options }).catch(
+    async (error: unknown) => {
+      await cleanUp();
+      throw error;
+    },
+  );
   const tenants = new TenantService(platform.database.dataSource);
   let counter = 0;
 
   return {
     ...platform,
     tenants,
+    environment,
     createTenant: (input) => {
       counter += 1;
       return tenants.create({ code: `t${counter}`, name: `测试燃气公司${counter}`, plaintext: true, ...input });
     },
+    async restart(changes = {}) {
+      await platform.close();
+      return launch({ ...environment, ...changes }, options, cleanUp);
+    },
     async close() {
       await platform.close();
-      await scratch?.drop();
+      await cleanUp();
     },
   };
 }
