@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { registerCatalogueCommands } from './catalogue-commands';
+import { registerClientCommands } from './client-commands';
+import { registerKeyCommands } from './key-commands';
 import { registerMeterLinkCommands } from './meter-link-commands';
 import { registerTenantCommands } from './tenant-commands';
 
@@ -12,8 +14,10 @@ const program = new Command();
 program.name('cnmcsp').description('CNMCSP gas-meter platform: operator commands');
 
 registerTenantCommands(program);
+registerKeyCommands(program);
 registerCatalogueCommands(program);
 registerMeterLinkCommands(program);
+registerClientCommands(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.stderr.write(`cnmcsp: ${error instanceof Error ? error.message : String(error)}\n`);

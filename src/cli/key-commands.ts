@@ -1,0 +1,83 @@
+import fs from 'node:fs';
+import type { Command } from 'commander';
+import { loadConfig } from '../config/config';
+import { CodeSealer } from '../security/code-sealer';
+import { resolvePlatformSecret } from '../security/platform-secret';
+import { revokeTenantCodes, TenantKeyService, type IssuedCode } from '../security/tenant-keys';
+import { withCliDatabase } from './cli-database';
+
+/**
+ * `cnmcsp tenant issue-code | rotate-code | revoke-codes | codes`: registration codes
+ * (DECISIONS §3.1; docs/security.md "Keys"). They join the `tenant` group of tenant-commands.ts,
+ * so register them after it. Disabling a tenant is `tenant set <code> --disable`.
+ */
+export function registerKeyCommands(program: Command): void {
+  const tenant = program.commands.find((command) => command.name() === 'tenant');
+  if (!tenant) throw new Error('register the tenant commands before the key commands');
+
+  tenant
+    .command('issue-code <code>')
+    .description("issue the tenant's first registration code and show it this once")
+    .option('--stdin', "read an existing code (64 hex) from stdin instead, e.g. the vendor's earlier one", false)
+    .action(async (code: string, options: { stdin: boolean }) => {
+      const imported = options.stdin ? fs.readFileSync(0, 'utf8') : undefined;
+      const issued = await withKeyService((keys) => keys.issue(code, imported));
+      printIssued(issued);
+    });
+
+  tenant
+    .command('rotate-code <code>')
+    .description('issue a new registration code; the previous one keeps working for the overlap')
+    .option('--overlap <duration>', 'how long the previous code keeps working: 30m, 24h, 7d; 0 revokes it now', '24h')
+    .option('--stdin', 'read the new code (64 hex) from stdin instead of generating it', false)
+    .action(async (code: string, options: { overlap: string; stdin: boolean }) => {
+      const overlapSeconds = parseDuration(options.overlap);
+      const imported = options.stdin ? fs.readFileSync(0, 'utf8') : undefined;
+      const issued = await withKeyService((keys) => keys.rotate(code, overlapSeconds, imported));
+      printIssued(issued);
+    });
+
+  tenant
+    .command('revoke-codes <code>')
+    .description('stop every registration code of the tenant at once (needs no platform secret)')
+    .action(async (code: string) => {
+      const count = await withCliDatabase((database) => revokeTenantCodes(database.dataSource, code));
+      console.log(`${count} registration code(s) of tenant ${code} revoked`);
+    });
+
+  tenant
+    .command('codes <code>')
+    .description("list the tenant's registration codes (never the codes themselves)")
+    .action(async (code: string) => {
+      const codes = await withKeyService((keys) => keys.list(code));
+      console.table(codes);
+    });
+}
+
+async function withKeyService<T>(work: (keys: TenantKeyService) => Promise<T>): Promise<T> {
+  const sealer = new CodeSealer(resolvePlatformSecret(loadConfig()));
+  return withCliDatabase((database) => work(new TenantKeyService(database.dataSource, sealer)));
+}
+
+function printIssued(issued: IssuedCode): void {
+  const { tenant, code, previousValidUntil } = issued;
+  const lines = [
+    `Registration code of tenant ${tenant.code} (${tenant.name}), shown this once:`,
+    '',
+    `  ${code}`,
+    '',
+    'Hand it to the gas company over a secure channel. The platform keeps it sealed and cannot show it again.',
+  ];
+  if (previousValidUntil) lines.push(`The previous code keeps working until ${previousValidUntil.toISOString()}.`);
+  console.log(lines.join('\n'));
+}
+
+const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
+
+/** `30m`, `24h`, `7d`, `90s`, or `0`. */
+export function parseDuration(text: string): number {
+  if (text.trim() === '0') return 0;
+  const match = /^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$/i.exec(text);
+  if (!match) throw new Error(`a duration is a number with s, m, h or d (30m, 24h, 7d), or 0; not ${text}`);
+  return Number(match[1]) * (UNIT_SECONDS[(match[2] as string).toLowerCase()] as number);
+}
