@@ -61,6 +61,11 @@ export class Simulator {
     this.clock = options.clock ?? (() => new Date());
   }
 
+  /** The simulated MeterNos, in the order the platform listed them. */
+  meterNosInOrder(): string[] {
+    return [...this.meters.keys()];
+  }
+
   /** Fetches the tenant's meters and adds a virtual meter for each one not yet simulated. */
   async refreshMeters(): Promise<number> {
     const answer = (await this.call('GET', 'meters')) as { meters: Array<{ meterNo: string; initialReading: string }> };
