@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { registerCatalogueCommands } from './catalogue-commands';
+import { registerCisReceiverCommand } from './cis-receiver-command';
 import { registerClientCommands } from './client-commands';
 import { registerKeyCommands } from './key-commands';
 import { registerMeterLinkCommands } from './meter-link-commands';
+import { registerPushCommands } from './push-commands';
 import { registerTenantCommands } from './tenant-commands';
 
 /**
@@ -18,6 +20,8 @@ registerKeyCommands(program);
 registerCatalogueCommands(program);
 registerMeterLinkCommands(program);
 registerClientCommands(program);
+registerPushCommands(program);
+registerCisReceiverCommand(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.stderr.write(`cnmcsp: ${error instanceof Error ? error.message : String(error)}\n`);
