@@ -70,6 +70,10 @@ export interface ReceiverStats {
   failedOnPurpose: number;
   refused: number;
   held: number;
+  /** Pushes being received right now (connection open, no answer yet) ... */
+  inProgress: number;
+  /** ... and the most there ever were at once: what the platform's per-tenant limit bounds. */
+  peakInProgress: number;
 }
 
 export const RECEIVER_PATHS = {
@@ -103,6 +107,8 @@ export class CisReceiver {
   readonly received = new Map<string, ReceivedPush>();
   readonly behaviour: ReceiverBehaviour;
   private readonly stats = { requests: 0, accepted: 0, repeats: 0, failedOnPurpose: 0, refused: 0 };
+  private inProgress = 0;
+  private peakInProgress = 0;
   private readonly keys?: TenantKeys;
   private readonly random: () => number;
   private readonly server: http.Server;
@@ -187,7 +193,13 @@ export class CisReceiver {
   }
 
   statistics(): ReceiverStats {
-    return { ...this.stats, unique: this.received.size, held: this.held.length };
+    return {
+      ...this.stats,
+      unique: this.received.size,
+      held: this.held.length,
+      inProgress: this.inProgress,
+      peakInProgress: this.peakInProgress,
+    };
   }
 
   /** Received pushes of one kind (cmdCode), e.g. 'RealTimeData'. */
@@ -198,6 +210,7 @@ export class CisReceiver {
   reset(): void {
     this.received.clear();
     Object.assign(this.stats, { requests: 0, accepted: 0, repeats: 0, failedOnPurpose: 0, refused: 0 });
+    this.peakInProgress = this.inProgress;
   }
 
   async close(): Promise<void> {
@@ -215,6 +228,7 @@ export class CisReceiver {
         return this.sendWsdl(request, response);
       }
       if (request.method !== 'POST') return sendJson(response, 404, { error: 'not found' });
+      this.countInProgress(response);
 
       const body = await readBody(request);
       this.stats.requests += 1;
@@ -224,6 +238,15 @@ export class CisReceiver {
     } catch (error) {
       if (!response.headersSent) sendJson(response, 500, { error: (error as Error).message });
     }
+  }
+
+  /** Counts the request until it is answered or its connection closes (the platform gave up). */
+  private countInProgress(response: http.ServerResponse): void {
+    this.inProgress += 1;
+    this.peakInProgress = Math.max(this.peakInProgress, this.inProgress);
+    response.once('close', () => {
+      this.inProgress -= 1;
+    });
   }
 
   private async receive(

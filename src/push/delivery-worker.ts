@@ -3,7 +3,7 @@ import type { Logger } from '../logger';
 import { PushOutboxRepository } from '../persistence/repositories/push-outbox-repository';
 import { PushSettingsRepository, type PushTarget } from '../persistence/repositories/push-settings-repository';
 import { OutcomeWriter } from './outcome-writer';
-import type { PushKeys } from './push-keys';
+import { cachedPushKeys, type PushKeys } from './push-keys';
 import { TenantLane } from './tenant-lane';
 
 /**
@@ -33,9 +33,13 @@ export interface DeliveryWorkerOptions {
   stopGraceMs?: number;
 }
 
+/** How long a tenant's push keys are reused before they are read again (push-keys.ts). */
+const KEYS_TTL_MS = 5_000;
+
 export class DeliveryWorker {
   private readonly lanes = new Map<number, TenantLane>();
   private readonly writer: OutcomeWriter;
+  private readonly keys: PushKeys;
   private readonly logger: Logger;
   private readonly pollIntervalMs: number;
   private readonly settingsRefreshMs: number;
@@ -52,6 +56,7 @@ export class DeliveryWorker {
     this.pollIntervalMs = options.pollIntervalMs ?? 250;
     this.settingsRefreshMs = options.settingsRefreshMs ?? 5_000;
     this.expirySweepMs = options.expirySweepMs ?? 30_000;
+    this.keys = cachedPushKeys(options.keys, KEYS_TTL_MS);
     this.writer = new OutcomeWriter(options.dataSource, this.logger, {
       onDead: (ids) => this.logger.warn({ ids }, 'pushes past their maximum age are now dead letters'),
     });
@@ -142,7 +147,7 @@ export class DeliveryWorker {
   private createLane(target: PushTarget): TenantLane {
     return new TenantLane(target, {
       dataSource: this.options.dataSource,
-      keys: this.options.keys,
+      keys: this.keys,
       writer: this.writer,
       logger: this.logger,
     });

@@ -16,3 +16,25 @@ export const noPushKeys: PushKeys = {
     return undefined;
   },
 };
+
+/**
+ * Remembers each tenant's keys for `ttlMs`, so that a lane sending a thousand pushes a second
+ * asks for them a few times a minute, not once per push. A rotated or revoked code reaches the
+ * pushes within `ttlMs`; a push sealed with a code revoked meanwhile is refused by the CIS and
+ * retried.
+ */
+export function cachedPushKeys(keys: PushKeys, ttlMs: number): PushKeys {
+  const cache = new Map<number, { keys: Promise<TenantKeys | undefined>; until: number }>();
+
+  return {
+    keysFor(tenantId) {
+      const cached = cache.get(tenantId);
+      if (cached && cached.until > Date.now()) return cached.keys;
+
+      const fetched = keys.keysFor(tenantId);
+      cache.set(tenantId, { keys: fetched, until: Date.now() + ttlMs });
+      fetched.catch(() => cache.delete(tenantId));
+      return fetched;
+    },
+  };
+}

@@ -82,3 +82,92 @@ export async function outboxStates(platform: TestPlatform, tenantId?: number): P
   for (const row of await outboxRows(platform, tenantId)) counts[row.state] = (counts[row.state] ?? 0) + 1;
   return counts;
 }
+
+/** A query against the platform's database, in this process or through a connection of its own. */
+export type Query = (sql: string, parameters?: unknown[]) => Promise<any[]>;
+
+export function queryOf(platform: TestPlatform): Query {
+  return (sql, parameters = []) => platform.database.dataSource.query(sql, parameters);
+}
+
+/**
+ * Records every write that leaves a push delivered, so that a test can see each push marked
+ * delivered exactly once (test databases only; the platform has no such table).
+ */
+export async function recordDeliveries(query: Query): Promise<void> {
+  await query(`CREATE TABLE push_delivery_log (push_id bigint NOT NULL)`);
+  await query(`
+    CREATE FUNCTION log_push_delivery() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      INSERT INTO push_delivery_log (push_id) VALUES (NEW.id);
+      RETURN NEW;
+    END $$`);
+  await query(`
+    CREATE TRIGGER push_delivery_logged AFTER UPDATE ON push_outbox
+      FOR EACH ROW WHEN (NEW.state = 'delivered') EXECUTE FUNCTION log_push_delivery()`);
+}
+
+export interface PushTally {
+  readings: number;
+  alarms: number;
+  repeatsOnTheWire: number;
+}
+
+/**
+ * The issue's "done when", checked for one tenant: every stored reading and alarm has exactly one
+ * push, every push is delivered and was marked so exactly once, and the receiver holds each of
+ * them under its requestSerialNo with the same meter and time. Repeats on the wire are allowed.
+ */
+export async function expectEveryReportPushedOnce(
+  query: Query,
+  tenant: { id: number; name: string },
+  receiver: CisReceiver,
+): Promise<PushTally> {
+  const [missing] = await query(
+    `SELECT
+       (SELECT count(*)::int FROM meter_reading stored WHERE stored.tenant_id = $1 AND (
+          SELECT count(*) FROM push_outbox push WHERE push.kind = 'reading'
+             AND push.meter_id = stored.meter_id AND push.occurred_at = stored.read_at) <> 1) AS readings,
+       (SELECT count(*)::int FROM meter_alarm stored WHERE stored.tenant_id = $1 AND (
+          SELECT count(*) FROM push_outbox push WHERE push.kind = 'alarm'
+             AND push.meter_id = stored.meter_id AND push.occurred_at = stored.alarm_at
+             AND push.fields ->> 'AlarmType' = stored.alarm_type) <> 1) AS alarms`,
+    [tenant.id],
+  );
+  expect(missing).toEqual({ readings: 0, alarms: 0 });
+
+  const [stored] = await query(
+    `SELECT (SELECT count(*)::int FROM meter_reading WHERE tenant_id = $1) AS readings,
+            (SELECT count(*)::int FROM meter_alarm WHERE tenant_id = $1) AS alarms`,
+    [tenant.id],
+  );
+  const pushes: Array<{ id: string; kind: string; request_serial_no: string; state: string; fields: Record<string, string> }> =
+    await query(`SELECT id, kind, request_serial_no, state, fields FROM push_outbox WHERE tenant_id = $1 ORDER BY id`, [
+      tenant.id,
+    ]);
+  expect(pushes.length).toBe(stored.readings + stored.alarms);
+  expect(pushes.filter((push) => push.state !== 'delivered')).toEqual([]);
+
+  const marks: Array<{ push_id: string; n: number }> = await query(
+    `SELECT push_id, count(*)::int AS n FROM push_delivery_log
+      WHERE push_id IN (SELECT id FROM push_outbox WHERE tenant_id = $1) GROUP BY push_id`,
+    [tenant.id],
+  );
+  expect(marks.length).toBe(pushes.length);
+  expect(marks.filter((mark) => mark.n !== 1)).toEqual([]);
+
+  const atReceiver = [...receiver.received.values()].filter((push) => push.dataFrom === tenant.name);
+  expect(atReceiver.length).toBe(pushes.length);
+  for (const push of pushes) {
+    const received = receiver.received.get(push.request_serial_no);
+    const when = push.kind === 'reading' ? 'CreateDate' : 'AlarmTime';
+    expect({ serial: push.request_serial_no, meterNo: received?.payload.meterNo, when: received?.payload[when] }).toEqual({
+      serial: push.request_serial_no,
+      meterNo: push.fields.meterNo,
+      when: push.fields[when],
+    });
+  }
+
+  const repeatsOnTheWire = atReceiver.reduce((sum, push) => sum + push.count - 1, 0);
+  return { readings: stored.readings, alarms: stored.alarms, repeatsOnTheWire };
+}
