@@ -1,13 +1,14 @@
 import { DateTime } from 'luxon';
-import { Exact, fitsNumber16x4 } from '../domain/decimal';
-import { isPlatformError } from '../domain/errors';
-import { NumberText, PayloadObject, parsePayload, type PayloadValue } from '../domain/payload';
 
 /**
  * The device API's messages (docs/device-api.md), read from the request text and checked before
- * anything touches the database. Numbers keep their source text (DECISIONS §4: readings and money
- * never pass through a binary float), so the body is read with the payload parser of the CIS
- * interface.
+ * anything touches the database.
+ *
+ * The body is strict JSON with the exact key names of the documentation (unlike the CIS
+ * interface, whose examples need a lenient reader). Numbers keep their source text (DECISIONS §4:
+ * readings and money never pass through a binary float): `numbersAsText` quotes every number
+ * token before JSON.parse, so a reading of 158.2200 arrives as the text "158.2200". This keeps a
+ * batch of 100 reports well under a millisecond of parsing, which the ingestion rate needs.
  *
  * Every problem in a request is collected, not only the first, so that a gateway's developer sees
  * at once everything to fix; a request with any problem is refused whole.
@@ -78,6 +79,9 @@ const ALARM_TYPE = /^[A-Z][A-Z0-9_]{0,29}$/;
 /** A report dated further ahead than this is refused: the meter's clock is wrong. */
 const MAX_CLOCK_AHEAD_MS = 10 * 60 * 1000;
 
+type JsonValue = string | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+type JsonObject = { [key: string]: JsonValue };
+
 export function readUplink(text: string, timeZone: string, now = new Date()): MeterReport[] {
   const items = readItems(text, 'reports');
   const problems: Problem[] = [];
@@ -111,15 +115,15 @@ export function readAcknowledgements(text: string): CommandAnswer[] {
   return answers;
 }
 
-function readItems(text: string, key: 'reports' | 'acks'): PayloadObject[] {
-  let body: PayloadObject;
+function readItems(text: string, key: 'reports' | 'acks'): JsonObject[] {
+  let body: JsonValue;
   try {
-    body = parsePayload(text);
+    body = JSON.parse(numbersAsText(text)) as JsonValue;
   } catch (error) {
-    const detail = isPlatformError(error) ? error.message : 'unreadable';
-    throw new DeviceRequestError(400, [{ message: `the body is not a JSON object (${detail})` }]);
+    throw new DeviceRequestError(400, [{ message: `the body is not JSON (${(error as Error).message})` }]);
   }
-  const items = body.get(key);
+  if (!isObject(body)) throw new DeviceRequestError(400, [{ message: 'the body must be a JSON object' }]);
+  const items = body[key];
   if (!Array.isArray(items) || items.length === 0) {
     throw new DeviceRequestError(400, [{ message: `"${key}" must be a non-empty array` }]);
   }
@@ -130,8 +134,8 @@ function readItems(text: string, key: 'reports' | 'acks'): PayloadObject[] {
   }
   const problems: Problem[] = [];
   const objects = items.map((item, index) => {
-    if (!(item instanceof PayloadObject)) problems.push({ index, message: 'must be a JSON object' });
-    return item as PayloadObject;
+    if (!isObject(item)) problems.push({ index, message: 'must be a JSON object' });
+    return item as JsonObject;
   });
   if (problems.length > 0) throw new DeviceRequestError(400, problems);
   return objects;
@@ -174,7 +178,7 @@ function readAlarms(reader: FieldReader, readAt: Date | null, timeZone: string):
   }
   const alarms: ReportedAlarm[] = [];
   for (const item of value) {
-    if (!(item instanceof PayloadObject)) {
+    if (!isObject(item)) {
       reader.problem('each alarm must be an object {type, message?, at?}');
       continue;
     }
@@ -195,19 +199,19 @@ class FieldReader {
   failed = false;
 
   constructor(
-    private readonly item: PayloadObject,
+    private readonly item: JsonObject,
     readonly index: number,
     readonly problems: Problem[],
     private readonly prefix = '',
   ) {}
 
-  raw(key: string): PayloadValue | undefined {
-    return this.item.get(key);
+  raw(key: string): JsonValue | undefined {
+    return this.item[key];
   }
 
   problem(message: string): void {
     this.failed = true;
-    const meterNo = this.item.get('meterNo');
+    const meterNo = this.item.meterNo;
     this.problems.push({
       index: this.index,
       meterNo: typeof meterNo === 'string' ? meterNo : undefined,
@@ -216,12 +220,11 @@ class FieldReader {
   }
 
   text(key: string, maxLength: number, required: boolean): string | null {
-    const value = this.item.get(key);
-    if (value === undefined || value === null || value === '') {
+    const text = this.item[key];
+    if (text === undefined || text === null || text === '') {
       if (required) this.problem(`${key} is required`);
       return null;
     }
-    const text = value instanceof NumberText ? value.text : value;
     if (typeof text !== 'string') {
       this.problem(`${key} must be a string`);
       return null;
@@ -245,29 +248,29 @@ class FieldReader {
 
   /** numeric(16,4): at most 12 integer and 4 decimal digits, as a number or a numeric string. */
   decimal(key: string, options: { required: boolean; negative: boolean }): string | null {
-    const value = this.item.get(key);
+    const value = this.item[key];
     if (value === undefined || value === null || value === '') {
       if (options.required) this.problem(`${key} is required`);
       return null;
     }
-    const text = value instanceof NumberText ? value.text : typeof value === 'string' ? value.trim() : null;
-    if (text === null || !/^[+-]?\d+(\.\d+)?$/.test(text)) {
+    const text = typeof value === 'string' ? value.trim() : '';
+    if (!/^[+-]?\d+(\.\d+)?$/.test(text)) {
       this.problem(`${key} must be a decimal number`);
       return null;
     }
-    const exact = new Exact(text);
-    if (!fitsNumber16x4(exact) || (!options.negative && exact.isNegative())) {
+    const fixed = fourDecimals(text);
+    if (fixed === undefined || (!options.negative && fixed.startsWith('-'))) {
       const sign = options.negative ? '' : ', not negative';
       this.problem(`${key} must have at most 12 integer and 4 decimal digits${sign}`);
       return null;
     }
-    return exact.toFixed(4);
+    return fixed;
   }
 
   percent(key: string): number | null {
-    const value = this.item.get(key);
+    const value = this.item[key];
     if (value === undefined || value === null) return null;
-    const text = value instanceof NumberText ? value.text : typeof value === 'string' ? value : '';
+    const text = typeof value === 'string' ? value : '';
     if (!/^\d{1,3}$/.test(text) || Number(text) > 100) {
       this.problem(`${key} must be an integer from 0 to 100`);
       return null;
@@ -279,15 +282,80 @@ class FieldReader {
   instant(key: string, timeZone: string, required: boolean): Date | null {
     const text = this.text(key, 40, required);
     if (text === null) return null;
-    const parsed = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/.test(text)
-      ? DateTime.fromFormat(text, 'yyyy-MM-dd HH:mm:ss', { zone: timeZone })
-      : /(Z|[+-]\d{2}:?\d{2})$/.test(text)
-        ? DateTime.fromISO(text, { setZone: true })
+    const parsed = ISO_INSTANT.test(text)
+      ? isoInstant(text)
+      : /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/.test(text)
+        ? DateTime.fromFormat(text, 'yyyy-MM-dd HH:mm:ss', { zone: timeZone }).toJSDate()
         : undefined;
-    if (!parsed?.isValid) {
+    if (parsed === undefined || Number.isNaN(parsed.getTime())) {
       this.problem(`${key} must be ISO 8601 with an offset or yyyy-MM-dd HH:mm:ss (tenant time)`);
       return null;
     }
-    return parsed.toJSDate();
+    return parsed;
   }
+}
+
+const ISO_INSTANT = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
+
+/** An ISO 8601 instant with its offset; undefined when a field is out of range (2026-02-30). */
+function isoInstant(text: string): Date | undefined {
+  const [, year, month, day, hour, minute, second] = ISO_INSTANT.exec(text) as RegExpExecArray;
+  const date = new Date(text);
+  const valid =
+    Number(month) >= 1 && Number(month) <= 12 && Number(day) >= 1 &&
+    Number(day) <= new Date(Date.UTC(Number(year), Number(month), 0)).getUTCDate() &&
+    Number(hour) <= 23 && Number(minute) <= 59 && Number(second) <= 59;
+  return valid ? date : undefined;
+}
+
+/**
+ * numeric(16,4) text with exactly four decimals, by string work alone: at most 12 integer digits
+ * (leading zeros aside) and 4 decimals, else undefined.
+ */
+export function fourDecimals(text: string): string | undefined {
+  const match = /^([+-]?)0*(\d*?)(?:\.(\d*?))?0*$/.exec(text.includes('.') ? text : `${text}.`);
+  if (!match) return undefined;
+  const [, sign, integer = '', decimals = ''] = match;
+  if (integer.length > 12 || decimals.length > 4) return undefined;
+  const body = `${integer || '0'}.${decimals.padEnd(4, '0')}`;
+  return sign === '-' && body !== '0.0000' ? `-${body}` : body;
+}
+
+/** 0-9 . e E + - */
+function isNumberCharacter(char: number): boolean {
+  return (char >= 0x30 && char <= 0x39) || char === 0x2e || char === 0x65 || char === 0x45 || char === 0x2b || char === 0x2d;
+}
+
+function isObject(value: JsonValue | undefined): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * The JSON text with every number token turned into a string token of the same characters,
+ * leaving strings untouched (a scan that knows where strings and escapes are).
+ */
+export function numbersAsText(json: string): string {
+  let result = '';
+  let copiedUpTo = 0;
+  let inString = false;
+  for (let index = 0; index < json.length; index += 1) {
+    const char = json.charCodeAt(index);
+    if (inString) {
+      if (char === 0x5c) index += 1; // backslash: skip the escaped character
+      else if (char === 0x22) inString = false;
+      continue;
+    }
+    if (char === 0x22) {
+      inString = true;
+      continue;
+    }
+    const startsNumber = char === 0x2d || (char >= 0x30 && char <= 0x39);
+    if (!startsNumber) continue;
+    let end = index + 1;
+    while (end < json.length && isNumberCharacter(json.charCodeAt(end))) end += 1;
+    result += `${json.slice(copiedUpTo, index)}"${json.slice(index, end)}"`;
+    copiedUpTo = end;
+    index = end - 1;
+  }
+  return result + json.slice(copiedUpTo);
 }
