@@ -13,6 +13,10 @@ import { startTestPlatform, type TestPlatform } from '../support/test-platform';
  * rows, in every table that has a tenant_id (tables added later included), stay exactly as
  * they were. Operations not built yet take part too and are covered once they land.
  */
+
+// Platform starts and restarts take seconds each, many more on a busy machine.
+jest.setTimeout(180_000);
+
 interface Party {
   tenant: Tenant;
   registrationCode: string;
