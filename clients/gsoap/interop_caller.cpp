@@ -94,8 +94,9 @@ std::string Call(Proxy &proxy, const std::string &operation, const std::string &
   proxy.destroy();
   std::string head = operation + "\t";
   if (status != SOAP_OK) {
-    const char *reason = status == SOAP_NO_METHOD ? "no such operation" : proxy.soap_fault_string();
-    return head + "\tfault " + OneLine(reason ? reason : "unknown") + "\t\t" + sent_disperse_key + "\t";
+    char reason[1024] = "no such operation";
+    if (status != SOAP_NO_METHOD) proxy.soap_sprint_fault(reason, sizeof reason);
+    return head + "\tfault " + OneLine(reason) + "\t\t" + sent_disperse_key + "\t";
   }
 
   head += std::to_string(message.result) + "\t";
@@ -160,7 +161,8 @@ int main(int argc, char **argv) {
   std::string version = argv[2];
   std::string registration_code = argc > 3 ? argv[3] : "";
   // SOAP_C_UTFSTRING: std::string holds UTF-8 as is (gSOAP's default reads it as Latin-1).
-  const soap_mode mode = SOAP_C_UTFSTRING | SOAP_IO_KEEPALIVE;
+  // SOAP_XML_STRICT: an answer that breaks the schema (order, occurrences, types) is an error.
+  const soap_mode mode = SOAP_C_UTFSTRING | SOAP_XML_STRICT | SOAP_IO_KEEPALIVE;
 
   if (version == "1.2") {
     WSI_USCOREMIDDataServicesSoap12Proxy proxy(endpoint.c_str(), mode);

@@ -6,9 +6,10 @@
  * results as JSON in a folder of this jest run (one folder per run: jest's main process id and
  * start time). Whichever file saves last finds the results of every file of the matrix there and
  * renders the markdown. A run of only some files renders nothing; a run in which a client was
- * skipped for a missing program renders into the run folder only, so that docs/ always shows a
- * run with every client present. The text depends on outcomes only (no times, keys or ids), so
- * that a run on a fresh clone regenerates the same file when nothing changed.
+ * skipped for a missing program, or whose cells were not all recorded (a test filter, a crash),
+ * renders into the run folder only, so that docs/ always shows a run with every cell present.
+ * The text depends on outcomes only (no times, keys or ids), so that a run on a fresh clone
+ * regenerates the same file when nothing changed.
  */
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -103,13 +104,12 @@ export class MatrixRecorder {
     if (!expectedFiles().every((file) => all.has(file))) return;
 
     const markdown = renderMatrix(all);
-    const complete = ![...all.values()].some(hasNotRun);
-    if (complete) {
+    if (isComplete(all)) {
       writeAtomically(DOCS_MATRIX, markdown);
     } else {
       const written = path.join(directory, 'interop-matrix.md');
       writeAtomically(written, markdown);
-      console.warn(`Some interop clients did not run; docs/interop-matrix.md left alone, this run's matrix is in ${written}`);
+      console.warn(`Some interop cells did not run; docs/interop-matrix.md left alone, this run's matrix is in ${written}`);
     }
   }
 }
@@ -122,11 +122,15 @@ function expectedFiles(): string[] {
   return [...new Set([...MATRIX_COLUMNS.map((column) => column.file), RAW_CASES_FILE])];
 }
 
-function hasNotRun(results: FileResults): boolean {
-  return (
-    Object.values(results.cells).some((cell) => cell.state === 'not-run') ||
-    results.rawCases.some(({ cell }) => cell.state === 'not-run')
+/** Every cell recorded (none left out by a filter or a crash) and none for want of a program. */
+function isComplete(all: Map<string, FileResults>): boolean {
+  const cells = new Map([...all.values()].flatMap((results) => Object.entries(results.cells)));
+  const everyCell = MATRIX_COLUMNS.every((column) =>
+    MODES.every((mode) => OPERATION_NAMES.every((operation) => cells.has(cellKey(column.id, mode, operation)))),
   );
+  const rawCases = all.get(RAW_CASES_FILE)?.rawCases ?? [];
+  const ran = (cell: Cell) => cell.state !== 'not-run';
+  return everyCell && rawCases.length > 0 && [...cells.values()].every(ran) && rawCases.every(({ cell }) => ran(cell));
 }
 
 /**
