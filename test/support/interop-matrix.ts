@@ -237,11 +237,15 @@ export function renderMatrix(all: Map<string, FileResults>): string {
   const failures = [
     ...[...cells.entries()]
       .filter(([, cell]) => cell.state === 'fail')
-      .map(([key, cell]) => `- ${describeKey(key)}: ${cell.note ?? ''}`),
-    ...rawCases.filter(({ cell }) => cell.state === 'fail').map(({ name, cell }) => `- ${name}: ${cell.note ?? ''}`),
+      .map(([key, cell]) => `- ${describeKey(key)}: ${oneLine(cell.note)}`),
+    ...rawCases.filter(({ cell }) => cell.state === 'fail').map(({ name, cell }) => `- ${name}: ${oneLine(cell.note)}`),
   ];
   lines.push('## Failures', '', ...(failures.length > 0 ? failures.sort() : ['None.']), '');
   return lines.join('\n');
+}
+
+function oneLine(note: string | undefined): string {
+  return (note ?? '').replace(/\s+/g, ' ').trim();
 }
 
 function describeKey(key: string): string {
