@@ -108,18 +108,16 @@ export class DeliveryWorker {
   private async tick(): Promise<void> {
     try {
       const now = Date.now();
-      const settings = new PushSettingsRepository(this.options.dataSource.manager);
-      const version = await settings.version();
-      if (version !== this.settingsVersion || now - this.settingsLoadedAt >= this.settingsRefreshMs) {
-        this.settingsVersion = version;
-        await this.refreshLanes();
-      }
       if (now - this.sweptAt >= this.expirySweepMs) await this.sweepExpired();
 
       const ready = [...this.lanes.values()].filter((lane) => lane.hasRoom());
       const repository = new PushOutboxRepository(this.options.dataSource.manager);
-      const due = await repository.tenantsWithDuePushes(ready.map((lane) => lane.tenantId));
-      for (const tenantId of due) void this.lanes.get(tenantId)?.pump();
+      const { dueTenantIds, settingsVersion } = await repository.poll(ready.map((lane) => lane.tenantId));
+      if (settingsVersion !== this.settingsVersion || now - this.settingsLoadedAt >= this.settingsRefreshMs) {
+        this.settingsVersion = settingsVersion;
+        await this.refreshLanes();
+      }
+      for (const tenantId of dueTenantIds) void this.lanes.get(tenantId)?.pump();
     } catch (error) {
       if (this.options.dataSource.isInitialized) this.logger.error({ err: error }, 'push worker tick failed');
     }

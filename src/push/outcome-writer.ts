@@ -19,6 +19,7 @@ export interface OutcomeListener {
 export class OutcomeWriter {
   private delivered: string[] = [];
   private failed: FailedAttempt[] = [];
+  private released: Array<{ id: string; attempt: number }> = [];
   private timer?: NodeJS.Timeout;
   private flushing?: Promise<void>;
 
@@ -38,6 +39,12 @@ export class OutcomeWriter {
     this.schedule(FLUSH_DELAY_MS);
   }
 
+  /** Claims given back unattempted: due again at once, their attempt not counted. */
+  recordReleased(claims: Array<{ id: string; attempt: number }>): void {
+    this.released.push(...claims.map(({ id, attempt }) => ({ id, attempt })));
+    this.schedule(FLUSH_DELAY_MS);
+  }
+
   /**
    * Writes everything reported so far. Gives up after `maxWaitMs` (the database is unreachable):
    * those rows are then sent again once their lease runs out.
@@ -53,7 +60,11 @@ export class OutcomeWriter {
   }
 
   private hasWork(): boolean {
-    return this.flushing !== undefined || this.delivered.length > 0 || this.failed.length > 0;
+    return this.flushing !== undefined || this.hasOutcomes();
+  }
+
+  private hasOutcomes(): boolean {
+    return this.delivered.length > 0 || this.failed.length > 0 || this.released.length > 0;
   }
 
   private schedule(delayMs: number): void {
@@ -67,7 +78,7 @@ export class OutcomeWriter {
   private runFlush(): Promise<void> {
     this.flushing ??= this.flush().finally(() => {
       this.flushing = undefined;
-      if (this.delivered.length > 0 || this.failed.length > 0) this.schedule(0);
+      if (this.hasOutcomes()) this.schedule(0);
     });
     return this.flushing;
   }
@@ -75,13 +86,16 @@ export class OutcomeWriter {
   private async flush(): Promise<void> {
     const delivered = this.delivered;
     const failed = this.failed;
+    const released = this.released;
     this.delivered = [];
     this.failed = [];
+    this.released = [];
 
     try {
       const repository = new PushOutboxRepository(this.dataSource.manager);
       await repository.markDelivered(delivered);
       const dead = await repository.recordFailures(failed);
+      await repository.release(released);
       if (dead.length > 0) this.listener.onDead?.(dead);
     } catch (error) {
       if (!this.dataSource.isInitialized) return;
@@ -89,6 +103,7 @@ export class OutcomeWriter {
       this.logger.error({ err: error }, 'recording push outcomes failed; retrying');
       this.delivered.unshift(...delivered);
       this.failed.unshift(...failed);
+      this.released.unshift(...released);
       await new Promise((resolve) => setTimeout(resolve, RETRY_AFTER_ERROR_MS));
     }
   }

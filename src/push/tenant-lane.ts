@@ -36,12 +36,15 @@ export interface LaneDependencies {
 const CIRCUIT_THRESHOLD = 3;
 
 export class TenantLane {
+  /** Claimed and waiting for a free slot: at most `concurrency` of them (see `wanted`). */
+  private readonly waiting: ClaimedPush[] = [];
   private readonly inFlight = new Map<string, ClaimedPush>();
   private readonly agents: LaneAgents;
   private readonly abort = new AbortController();
   private readonly released: ClaimedPush[] = [];
   private readonly logger: Logger;
   private claimRunning?: Promise<void>;
+  private pumpAgain = false;
   private moreDue = false;
   private stopping = false;
   private consecutiveNoAnswer = 0;
@@ -65,34 +68,61 @@ export class TenantLane {
     this.agents.resize(target.concurrency);
   }
 
-  /** True when a claim now could start at least one push. */
+  /** True when a claim now could start or line up at least one push. */
   hasRoom(): boolean {
-    return !this.stopping && this.room() > 0;
+    return !this.stopping && (this.wanted() > 0 || this.canStartWaiting());
   }
 
-  /** Claims as many due pushes as the lane has room for and starts sending them. */
+  /** Claims as many due pushes as the lane wants and starts sending them. */
   pump(): Promise<void> {
-    if (this.claimRunning || this.stopping) return this.claimRunning ?? Promise.resolve();
-    const room = this.room();
+    if (this.stopping) return Promise.resolve();
+    this.startWaiting();
+    if (this.claimRunning) {
+      // Room freed while a claim was under way: claim again as soon as it returns.
+      this.pumpAgain = true;
+      return this.claimRunning;
+    }
+    const wanted = this.wanted();
     const kinds = this.kinds();
-    if (room <= 0 || kinds.length === 0) return Promise.resolve();
+    if (wanted <= 0 || kinds.length === 0) return Promise.resolve();
 
-    this.claimRunning = this.claim(kinds, room).finally(() => {
+    this.claimRunning = this.claim(kinds, wanted).finally(() => {
       this.claimRunning = undefined;
+      if (this.pumpAgain) {
+        this.pumpAgain = false;
+        if (this.moreDue) void this.pump();
+      }
     });
     return this.claimRunning;
   }
 
-  private async claim(kinds: PushKind[], room: number): Promise<void> {
+  /**
+   * Stops claiming, lets the pushes in flight finish for up to `graceMs`, then aborts the rest.
+   * Returns the claims that were aborted or never started, for the worker to give back.
+   */
+  async stop(graceMs: number): Promise<ClaimedPush[]> {
+    this.stopping = true;
+    await this.claimRunning;
+    this.released.push(...this.waiting.splice(0));
+    await this.whenSettled(graceMs);
+    this.abort.abort();
+    await this.whenSettled(Number.POSITIVE_INFINITY);
+    this.agents.destroy();
+    return this.released;
+  }
+
+  private async claim(kinds: PushKind[], wanted: number): Promise<void> {
     try {
       const repository = new PushOutboxRepository(this.dependencies.dataSource.manager);
-      const claims = await repository.claim(this.tenantId, kinds, room, this.leaseMs());
-      this.moreDue = claims.length === room;
+      const claims = await repository.claim(this.tenantId, kinds, wanted, this.leaseMs());
+      this.moreDue = claims.length === wanted;
       if (this.stopping) {
         this.released.push(...claims);
         return;
       }
-      for (const claim of claims) void this.attempt(claim);
+      this.waiting.push(...claims);
+      this.startWaiting();
+      this.releaseWaitingIfPaused();
     } catch (error) {
       this.moreDue = false;
       if (this.dependencies.dataSource.isInitialized) {
@@ -101,29 +131,38 @@ export class TenantLane {
     }
   }
 
-  /**
-   * Stops claiming, lets the pushes in flight finish for up to `graceMs`, then aborts the rest.
-   * Returns the claims that were aborted, for the worker to give back to the queue.
-   */
-  async stop(graceMs: number): Promise<ClaimedPush[]> {
-    this.stopping = true;
-    await this.claimRunning;
-    await this.whenSettled(graceMs);
-    this.abort.abort();
-    await this.whenSettled(Number.POSITIVE_INFINITY);
-    this.agents.destroy();
-    return this.released;
+  /** Starts waiting pushes while slots are free. */
+  private startWaiting(): void {
+    while (this.canStartWaiting()) void this.attempt(this.waiting.shift() as ClaimedPush);
+  }
+
+  private canStartWaiting(): boolean {
+    return this.waiting.length > 0 && this.inFlight.size < this.allowedInFlight(Date.now());
   }
 
   /**
-   * Free slots, counted so that claims come in batches (a quarter of the limit at least, unless
-   * nothing is in flight): a claim round trip per push would cost as much as the push itself.
+   * While the circuit is open or probing, lined-up pushes go back to the queue rather than outlive
+   * their lease here; the probe is claimed on its own.
    */
-  private room(): number {
+  private releaseWaitingIfPaused(): void {
+    if (this.consecutiveNoAnswer < CIRCUIT_THRESHOLD || this.waiting.length === 0) return;
+    this.dependencies.writer.recordReleased(this.waiting.splice(0));
+  }
+
+  /**
+   * How many pushes to claim now: enough to fill the free slots and line up as many again, so
+   * that the next claim overlaps with sending instead of leaving slots idle during its round trip.
+   * Claims come in batches (a quarter of the limit at least) unless the lane is idle. A push that
+   * waits for a slot waits for at most one attempt (its timeout) before its own, which the lease
+   * (2 × timeout + 5 s) covers. Nothing is lined up while the circuit is open.
+   */
+  private wanted(): number {
     const limit = this.allowedInFlight(Date.now());
-    const free = limit - this.inFlight.size;
+    const buffer = limit === this.target.concurrency ? limit : 0;
+    const wanted = limit + buffer - this.inFlight.size - this.waiting.length;
     const batch = Math.max(1, Math.ceil(limit / 4));
-    return free >= batch || (free > 0 && this.inFlight.size === 0) ? free : 0;
+    const idle = this.inFlight.size === 0 && this.waiting.length === 0;
+    return wanted >= batch || (wanted > 0 && idle) ? wanted : 0;
   }
 
   private allowedInFlight(now: number): number {
@@ -154,6 +193,7 @@ export class TenantLane {
 
     this.inFlight.delete(claim.id);
     this.settle(claim, answer, Math.round(performance.now() - started));
+    if (!this.stopping) this.startWaiting();
     if (this.inFlight.size === 0) this.notifySettled();
     if (this.moreDue || this.inFlight.size === 0) void this.pump();
   }
@@ -237,6 +277,7 @@ export class TenantLane {
       this.consecutiveNoAnswer - CIRCUIT_THRESHOLD + 1,
     );
     this.circuitOpenUntil = Date.now() + pause;
+    this.releaseWaitingIfPaused();
     if (this.consecutiveNoAnswer === CIRCUIT_THRESHOLD) {
       this.logger.warn({ pauseMs: pause }, 'CIS does not answer: pushes paused, probing one at a time');
     }

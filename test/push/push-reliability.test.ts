@@ -58,9 +58,15 @@ describe('pushes with the simulator running while the CIS misbehaves', () => {
     )) as Array<{ n: number }>)[0]!.n;
 
   const allDelivered = (tenant: Tenant) =>
-    waitFor('every push delivered', () => outboxRows(platform, tenant.id), (rows) =>
-      rows.length > 0 && rows.every((row) => row.state === 'delivered'),
-    60_000);
+    waitFor(
+      'every push delivered',
+      async () => {
+        const rows = await outboxRows(platform, tenant.id);
+        return { total: rows.length, undelivered: rows.filter((row) => row.state !== 'delivered') };
+      },
+      (outbox) => outbox.total > 0 && outbox.undelivered.length === 0,
+      60_000,
+    );
 
   it('loses nothing while the receiver fails half of the requests', async () => {
     const receiver = await startReceiver({ failRate: 0.5 });

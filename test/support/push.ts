@@ -51,7 +51,7 @@ export interface OutboxRow {
 
 export function outboxRows(platform: { database: TestPlatform['database'] }, tenantId?: number): Promise<OutboxRow[]> {
   return platform.database.dataSource.query(
-    `SELECT id, tenant_id, kind, request_serial_no, state, attempts, last_code, last_error
+    `SELECT id, tenant_id, kind, request_serial_no, state, attempts, last_code, last_error, next_attempt_at
        FROM push_outbox WHERE $1::integer IS NULL OR tenant_id = $1 ORDER BY id`,
     [tenantId ?? null],
   );
@@ -141,11 +141,25 @@ export async function expectEveryReportPushedOnce(
             (SELECT count(*)::int FROM meter_alarm WHERE tenant_id = $1) AS alarms`,
     [tenant.id],
   );
+  const delivered = await expectPushesDeliveredOnce(query, tenant, receiver);
+  expect(delivered.pushes).toBe(stored.readings + stored.alarms);
+
+  return { readings: stored.readings, alarms: stored.alarms, repeatsOnTheWire: delivered.repeatsOnTheWire };
+}
+
+/**
+ * Every push of the tenant is delivered, was marked so exactly once, and is at the receiver under
+ * its requestSerialNo with the same meter and time; nothing else of the tenant is there.
+ */
+export async function expectPushesDeliveredOnce(
+  query: Query,
+  tenant: { id: number; name: string },
+  receiver: CisReceiver,
+): Promise<{ pushes: number; repeatsOnTheWire: number }> {
   const pushes: Array<{ id: string; kind: string; request_serial_no: string; state: string; fields: Record<string, string> }> =
     await query(`SELECT id, kind, request_serial_no, state, fields FROM push_outbox WHERE tenant_id = $1 ORDER BY id`, [
       tenant.id,
     ]);
-  expect(pushes.length).toBe(stored.readings + stored.alarms);
   expect(pushes.filter((push) => push.state !== 'delivered')).toEqual([]);
 
   const marks: Array<{ push_id: string; n: number }> = await query(
@@ -169,5 +183,5 @@ export async function expectEveryReportPushedOnce(
   }
 
   const repeatsOnTheWire = atReceiver.reduce((sum, push) => sum + push.count - 1, 0);
-  return { readings: stored.readings, alarms: stored.alarms, repeatsOnTheWire };
+  return { pushes: pushes.length, repeatsOnTheWire };
 }

@@ -209,17 +209,21 @@ export class PushOutboxRepository {
     return count;
   }
 
-  /** Of these tenants, the ones with a push due now (one index probe each). */
-  async tenantsWithDuePushes(tenantIds: number[]): Promise<number[]> {
-    if (tenantIds.length === 0) return [];
-    const rows: Array<{ tenant_id: number }> = await this.manager.query(
-      `SELECT tenant.id AS tenant_id FROM unnest($1::integer[]) AS tenant (id)
-        WHERE EXISTS (SELECT 1 FROM push_outbox push
-                       WHERE push.tenant_id = tenant.id AND push.state = 'pending'
-                         AND push.next_attempt_at <= now())`,
+  /**
+   * The worker's tick, in one round trip: which of these tenants have a push due now (one index
+   * probe each), and a value that changes whenever push settings are saved, so that the worker
+   * reloads its lanes at once instead of waiting for its periodic refresh.
+   */
+  async poll(tenantIds: number[]): Promise<{ dueTenantIds: number[]; settingsVersion: string }> {
+    const rows: Array<{ due: number[]; version: string }> = await this.manager.query(
+      `SELECT ARRAY(SELECT tenant.id FROM unnest($1::integer[]) AS tenant (id)
+                     WHERE EXISTS (SELECT 1 FROM push_outbox push
+                                    WHERE push.tenant_id = tenant.id AND push.state = 'pending'
+                                      AND push.next_attempt_at <= now())) AS due,
+              (SELECT count(*) || '@' || coalesce(max(updated_at)::text, '') FROM push_settings) AS version`,
       [tenantIds],
     );
-    return rows.map((row) => Number(row.tenant_id));
+    return { dueTenantIds: (rows[0]?.due ?? []).map(Number), settingsVersion: rows[0]?.version ?? '' };
   }
 
   async listDead(tenantId: number | undefined, limit: number): Promise<PushRow[]> {

@@ -100,17 +100,6 @@ export class PushSettingsRepository {
     );
   }
 
-  /**
-   * Changes whenever a tenant's settings are saved: the worker checks it at every tick (one tiny
-   * query) and reloads its lanes at once, instead of waiting for its periodic refresh.
-   */
-  async version(): Promise<string> {
-    const rows: Array<{ n: number; at: Date | null }> = await this.manager.query(
-      `SELECT count(*)::integer AS n, max(updated_at) AS at FROM push_settings`,
-    );
-    return `${rows[0]?.n ?? 0}@${rows[0]?.at?.toISOString() ?? ''}`;
-  }
-
   /** Every active tenant with at least one push URL: the worker's lanes. */
   async listTargets(): Promise<PushTarget[]> {
     const rows: TargetRow[] = await this.manager.query(
