@@ -6,6 +6,7 @@
  */
 import path from 'node:path';
 
+import type { OperationName } from '../../src/domain/operations';
 import { perCallClient, tool } from '../support/interop-clients';
 import { describeInteropClient } from '../support/interop-lanes';
 
@@ -21,7 +22,12 @@ describeInteropClient({
       title: 'curl REST',
       transport: 'rest',
       start: ({ restUrl, registrationCode }) =>
-        perCallClient('bash', (operation) => [SCRIPT, restUrl(operation as never), operation, registrationCode]),
+        perCallClient('bash', (operation) => [
+          SCRIPT,
+          restUrl(operation as OperationName),
+          operation,
+          registrationCode,
+        ]),
     },
   ],
 });

@@ -47,7 +47,8 @@ describeInteropClient({
       path.join(SOURCES, 'cnmcsp_crypto.cpp'),
     ];
     const objects = sources.map((source) => `${path.basename(source, '.cpp')}.o`);
-    const compile = (index: number) => run('g++', ['-std=c++11', '-O0', '-I.', '-c', sources[index] as string, '-o', objects[index] as string], { cwd: work });
+    const compile = (index: number) =>
+      run('g++', ['-std=c++11', '-O0', '-I.', '-c', `${sources[index]}`, '-o', `${objects[index]}`], { cwd: work });
     await Promise.all([compile(0), compile(1)]);
     await Promise.all([compile(2), compile(3)]);
     await compile(4);

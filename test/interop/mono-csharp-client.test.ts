@@ -13,7 +13,13 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 
-import { parsePlaintextCallerLine, parseSampleClientLine, startLineClient, startTourClient, tool } from '../support/interop-clients';
+import {
+  parsePlaintextCallerLine,
+  parseSampleClientLine,
+  startLineClient,
+  startTourClient,
+  tool,
+} from '../support/interop-clients';
 import { describeInteropClient } from '../support/interop-lanes';
 
 const run = promisify(execFile);
@@ -26,10 +32,10 @@ describeInteropClient({
   requirements: [tool('mono'), tool('mcs'), tool('wsdl')],
   async prepare({ wsdlUrl, work }) {
     await run('wsdl', ['-out:Proxy.cs', '-n:WebReference', wsdlUrl], { cwd: work });
-    const compile = (program: string, sources: string[]) =>
-      run('mcs', ['-r:System.Web.Services', '-codepage:utf8', `-out:${program}`, 'Proxy.cs', ...sources.map((source) => path.join(SOURCES, source))], {
-        cwd: work,
-      });
+    const compile = (program: string, sources: string[]) => {
+      const files = ['Proxy.cs', ...sources.map((source) => path.join(SOURCES, source))];
+      return run('mcs', ['-r:System.Web.Services', '-codepage:utf8', `-out:${program}`, ...files], { cwd: work });
+    };
     await Promise.all([
       compile('PlaintextCaller.exe', ['PlaintextCaller.cs']),
       compile('SampleClient.exe', ['CnmcspCrypto.cs', 'SampleClient.cs']),
@@ -41,14 +47,15 @@ describeInteropClient({
       title: '.NET Web Reference proxy (mono) SOAP 1.1',
       transport: 'soap11',
       ownStory: (mode) => mode === 'encrypted',
-      start: ({ work, endpointUrl, mode, registrationCode, dataFrom, takeExchanges }) =>
-        mode === 'plaintext'
-          ? startLineClient('mono', [path.join(work, 'PlaintextCaller.exe'), endpointUrl], { parse: parsePlaintextCallerLine })
-          : startTourClient(
-              async () => (await run('mono', [path.join(work, 'SampleClient.exe'), registrationCode, endpointUrl, dataFrom], { env: UTF8_LOCALE })).stdout,
-              parseSampleClientLine,
-              takeExchanges,
-            ),
+      start: ({ work, endpointUrl, mode, registrationCode, dataFrom, takeExchanges }) => {
+        if (mode === 'plaintext') {
+          const caller = path.join(work, 'PlaintextCaller.exe');
+          return startLineClient('mono', [caller, endpointUrl], { parse: parsePlaintextCallerLine });
+        }
+        const sample = [path.join(work, 'SampleClient.exe'), registrationCode, endpointUrl, dataFrom];
+        const runSample = async () => (await run('mono', sample, { env: UTF8_LOCALE })).stdout;
+        return startTourClient(runSample, parseSampleClientLine, takeExchanges);
+      },
     },
   ],
 });

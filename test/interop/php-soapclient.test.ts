@@ -14,7 +14,8 @@ const lane = (version: '1.1' | '1.2'): Lane => ({
   columnId: version === '1.1' ? 'php-soap11' : 'php-soap12',
   title: `PHP SoapClient SOAP ${version}`,
   transport: version === '1.1' ? 'soap11' : 'soap12',
-  start: ({ wsdlUrl, registrationCode }) => startLineClient('php', [CALLER, wsdlUrl, version, registrationCode]),
+  start: ({ wsdlUrl, registrationCode }) =>
+    startLineClient('php', [CALLER, wsdlUrl, version, registrationCode]),
 });
 
 describeInteropClient({

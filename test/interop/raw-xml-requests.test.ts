@@ -34,6 +34,7 @@ import { WireChecker, type SoapVersion, type WireAnswer } from '../support/wire-
 
 const SOAP = '/WSI_MIDDataServices.asmx';
 const DOTNET_AGENT = 'Mozilla/4.0 (compatible; MSIE 6.0; MS Web Services Client Protocol 4.0.30319.42000)';
+const SOAPUI_AGENT = 'Apache-HttpClient/4.5.5 (Java/16.0.1)';
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 
 const plaintextTenant = TENANTS.plaintext.name;
@@ -44,7 +45,9 @@ const A = { UserID: 'RAWU0001', MeterID: '099000000001' };
 const B = { UserID: 'RAWU0002', MeterID: '099000000002' };
 const C = { UserID: 'RAWU0003', MeterID: '099000000003' };
 
-function meterAdd(account: typeof A, dataFrom: string, names: { UserName: string; BuildingName: string }): string {
+type Account = typeof A;
+
+function meterAdd(account: Account, dataFrom: string, names: { UserName: string; BuildingName: string }): string {
   return JSON.stringify({
     ...account,
     ...names,
@@ -60,7 +63,7 @@ function meterAdd(account: typeof A, dataFrom: string, names: { UserName: string
   });
 }
 
-const account = (which: typeof A, dataFrom = plaintextTenant) => JSON.stringify({ ...which, DataFrom: dataFrom });
+const account = (which: Account, dataFrom = plaintextTenant) => JSON.stringify({ ...which, DataFrom: dataFrom });
 
 interface RawCase {
   name: string;
@@ -77,12 +80,15 @@ const soap11Headers = (operation: string, contentType = 'text/xml; charset=utf-8
   'Content-Type': contentType,
   SOAPAction: `"http://tempuri.org/${operation}"`,
 });
-const soap12ContentType = (operation: string) => `application/soap+xml; charset=utf-8; action="http://tempuri.org/${operation}"`;
+const soap12ContentType = (operation: string) =>
+  `application/soap+xml; charset=utf-8; action="http://tempuri.org/${operation}"`;
 
 const utf8 = (text: string) => Buffer.from(text, 'utf8');
 
 async function storedUserName(platform: TestPlatform, userId: string): Promise<string | undefined> {
-  const rows = (await platform.database.dataSource.query('SELECT user_name FROM customer WHERE user_id = $1', [userId])) as Array<{ user_name: string }>;
+  const rows = (await platform.database.dataSource.query('SELECT user_name FROM customer WHERE user_id = $1', [
+    userId,
+  ])) as Array<{ user_name: string }>;
   return rows[0]?.user_name;
 }
 
@@ -99,7 +105,7 @@ const CASES: RawCase[] = [
     payload: meterAdd(A, plaintextTenant, { UserName: '原始请求用户', BuildingName: '1栋' }),
     request: (parameters) => ({
       path: SOAP,
-      headers: { ...soap11Headers('MeterAdd', 'text/xml;charset=UTF-8'), 'User-Agent': 'Apache-HttpClient/4.5.5 (Java/16.0.1)' },
+      headers: { ...soap11Headers('MeterAdd', 'text/xml;charset=UTF-8'), 'User-Agent': SOAPUI_AGENT },
       pieces: [utf8(soapUiEnvelope('1.1', 'MeterAdd', parameters))],
     }),
   },
@@ -110,7 +116,10 @@ const CASES: RawCase[] = [
     payload: account(A),
     request: (parameters) => ({
       path: SOAP,
-      headers: { 'Content-Type': 'application/soap+xml;charset=UTF-8;action="http://tempuri.org/MeterSuspend"' },
+      headers: {
+        'Content-Type': 'application/soap+xml;charset=UTF-8;action="http://tempuri.org/MeterSuspend"',
+        'User-Agent': SOAPUI_AGENT,
+      },
       pieces: [utf8(soapUiEnvelope('1.2', 'MeterSuspend', parameters))],
     }),
   },
@@ -188,7 +197,7 @@ const CASES: RawCase[] = [
       return {
         path: SOAP,
         headers: soap11Headers('MeterResume'),
-        pieces: [body.subarray(0, 40), body.subarray(40, inside), body.subarray(inside, inside + 7), body.subarray(inside + 7)],
+        pieces: [0, 40, inside, inside + 7].map((start, index, starts) => body.subarray(start, starts[index + 1])),
         chunked: true,
       };
     },
@@ -315,7 +324,10 @@ const CASES: RawCase[] = [
 
 const matrix = new MatrixRecorder('raw-xml-requests');
 const missing = missingRequirements([tool('xmllint')]);
-if (missing.length > 0) for (const rawCase of CASES) matrix.rawCase(rawCase.name, { state: 'not-run', note: `missing ${missing.join(', ')}` });
+if (missing.length > 0) {
+  const notRun: Cell = { state: 'not-run', note: `missing ${missing.join(', ')}` };
+  for (const rawCase of CASES) matrix.rawCase(rawCase.name, notRun);
+}
 afterAll(() => matrix.save());
 
 describeIfPresent(missing, 'requests as tools write them, sent raw to the running platform', () => {
@@ -345,7 +357,8 @@ describeIfPresent(missing, 'requests as tools write them, sent raw to the runnin
 
   async function run(rawCase: RawCase): Promise<Cell> {
     const code = rawCase.encrypted ? registrationCode : undefined;
-    const answer = await sendRaw(platform.url, rawCase.request(parametersFor(rawCase.payload, code), rawCase.payload));
+    const request = rawCase.request(parametersFor(rawCase.payload, code), rawCase.payload);
+    const answer = await sendRaw(platform.url, request);
     const opened = openRawAnswer(checker, answer, rawCase.transport, rawCase.operation, code);
     if (opened.json === undefined) return { state: 'fail', note: opened.problems.join('; ') };
     if (opened.json.ReturnCode === 80009001 && opened.problems.length === 0) {
@@ -367,13 +380,22 @@ describeIfPresent(missing, 'requests as tools write them, sent raw to the runnin
 describeIfPresent(missing, 'the wire checks refuse what they should', () => {
   let checker: WireChecker;
   const wsdl = readFileSync(path.resolve(__dirname, '../../wsdl/WSI_MIDDataServices.wsdl'), 'utf8');
+  const result = '<MeterAddResult>0</MeterAddResult>';
+  const encryptData = '<EncryptData>{}</EncryptData>';
   const good =
-    '<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/">' +
-    '<soap:Body><MeterAddResponse xmlns="http://tempuri.org/"><MeterAddResult>0</MeterAddResult>' +
-    '<EncryptData>{}</EncryptData><DisperseKey></DisperseKey><MacValue></MacValue></MeterAddResponse></soap:Body></soap:Envelope>';
+    '<?xml version="1.0" encoding="utf-8"?>' +
+    '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>' +
+    `<MeterAddResponse xmlns="http://tempuri.org/">${result}${encryptData}` +
+    '<DisperseKey></DisperseKey><MacValue></MacValue></MeterAddResponse></soap:Body></soap:Envelope>';
+  const problemsOf = (wire: WireAnswer, version: SoapVersion = '1.1') =>
+    checker.checkSoap(wire, 'MeterAdd', version).problems;
   const answer = (body: string, headers: Record<string, string> = {}): WireAnswer => ({
     status: 200,
-    headers: { 'content-type': 'text/xml; charset=utf-8', 'content-length': String(Buffer.byteLength(body)), ...headers },
+    headers: {
+      'content-type': 'text/xml; charset=utf-8',
+      'content-length': String(Buffer.byteLength(body)),
+      ...headers,
+    },
     body: Buffer.from(body, 'utf8'),
   });
 
@@ -383,33 +405,32 @@ describeIfPresent(missing, 'the wire checks refuse what they should', () => {
   afterAll(() => checker.close());
 
   test('a correct SOAP 1.1 answer passes', () => {
-    expect(checker.checkSoap(answer(good), 'MeterAdd', '1.1').problems).toEqual([]);
+    expect(problemsOf(answer(good))).toEqual([]);
   });
 
   test('children out of the sequence order fail, also for the schema', () => {
-    const swapped = good.replace('<MeterAddResult>0</MeterAddResult><EncryptData>{}</EncryptData>', '<EncryptData>{}</EncryptData><MeterAddResult>0</MeterAddResult>');
-    const problems = checker.checkSoap(answer(swapped), 'MeterAdd', '1.1').problems;
-    expect(problems).toEqual([
+    const swapped = good.replace(`${result}${encryptData}`, `${encryptData}${result}`);
+    expect(problemsOf(answer(swapped))).toEqual([
       expect.stringMatching(/children are \[EncryptData, MeterAddResult/),
-      expect.stringMatching(/not valid against the WSDL schema: .*'{http:\/\/tempuri.org\/}EncryptData': This element is not expected/),
+      expect.stringMatching(/not valid against the WSDL schema: .*EncryptData': This element is not expected/),
     ]);
   });
 
   test('a Content-Type without charset, chunking, a wrong length and the other envelope version fail', () => {
-    expect(checker.checkSoap(answer(good, { 'content-type': 'text/xml' }), 'MeterAdd', '1.1').problems).toEqual([
+    expect(problemsOf(answer(good, { 'content-type': 'text/xml' }))).toEqual([
       expect.stringContaining('Content-Type "text/xml"'),
     ]);
     const chunked = { 'content-length': '', 'transfer-encoding': 'chunked' } as Record<string, string>;
-    expect(checker.checkSoap(answer(good, chunked), 'MeterAdd', '1.1').problems).toEqual(['no Content-Length', 'Transfer-Encoding chunked']);
-    expect(checker.checkSoap(answer(good, { 'content-length': '3' }), 'MeterAdd', '1.1').problems).toEqual([expect.stringContaining('Content-Length 3')]);
-    expect(checker.checkSoap(answer(good), 'MeterAdd', '1.2').problems.join(' ')).toMatch(/not a SOAP 1.2 Envelope/);
+    expect(problemsOf(answer(good, chunked))).toEqual(['no Content-Length', 'Transfer-Encoding chunked']);
+    expect(problemsOf(answer(good, { 'content-length': '3' }))).toEqual([expect.stringContaining('Content-Length 3')]);
+    expect(problemsOf(answer(good), '1.2').join(' ')).toMatch(/not a SOAP 1.2 Envelope/);
   });
 
   test('XML that is not well-formed, or an OpResult that is no s:int, fails', () => {
-    expect(checker.checkSoap(answer(good.replace('</MacValue>', '')), 'MeterAdd', '1.1').problems.join(' ')).toMatch(/not well-formed/);
-    expect(checker.checkSoap(answer(good.replace('>0<', '>zero<')), 'MeterAdd', '1.1').problems).toEqual([
+    expect(problemsOf(answer(good.replace('</MacValue>', ''))).join(' ')).toMatch(/not well-formed/);
+    expect(problemsOf(answer(good.replace('>0<', '>zero<')))).toEqual([
       expect.stringMatching(/not an s:int/),
-      expect.stringMatching(/not valid against the WSDL schema: .*'zero' is not a valid value of the atomic type 'xs:int'/),
+      expect.stringMatching(/not valid against the WSDL schema: .*'zero' is not a valid value of .*'xs:int'/),
     ]);
   });
 });

@@ -64,9 +64,10 @@ function contentProblems(operation: OperationName, json: Record<string, unknown>
 const matrix = new MatrixRecorder('spec-examples-replay');
 const missing = missingRequirements([tool('xmllint')]);
 if (missing.length > 0) {
+  const notRun: Cell = { state: 'not-run', note: `missing ${missing.join(', ')}` };
   for (const transport of Object.keys(COLUMNS) as Transport[]) {
     for (const mode of MODES) {
-      for (const operation of OPERATION_NAMES) matrix.cell(COLUMNS[transport], mode, operation, { state: 'not-run', note: `missing ${missing.join(', ')}` });
+      for (const operation of OPERATION_NAMES) matrix.cell(COLUMNS[transport], mode, operation, notRun);
     }
   }
 }
@@ -90,8 +91,10 @@ describeIfPresent(missing, 'the spec examples, replayed verbatim', () => {
   /** A fresh tenant named 苍南仪表集团, the only active one; its registration code in encrypted mode. */
   async function freshTenant(mode: Mode): Promise<string | undefined> {
     if (tenants > 0) {
-      await platform.database.dataSource.query(`UPDATE tenant SET name = $1 WHERE code = $2`, [`已替换${tenants}`, `spec${tenants}`]);
-      await platform.tenants.update(`spec${tenants}`, { disabled: true });
+      const previous = `spec${tenants}`;
+      const rename = 'UPDATE tenant SET name = $1 WHERE code = $2';
+      await platform.database.dataSource.query(rename, [`已替换${tenants}`, previous]);
+      await platform.tenants.update(previous, { disabled: true });
     }
     tenants += 1;
     const tenant = { code: `spec${tenants}`, name: TENANT_NAME };
@@ -100,13 +103,17 @@ describeIfPresent(missing, 'the spec examples, replayed verbatim', () => {
     return undefined;
   }
 
-  async function call(transport: Transport, operation: OperationName, payload: string, code: string | undefined) {
+  /** `code`: the tenant's registration code in encrypted mode, undefined in plaintext. */
+  async function call(transport: Transport, operation: OperationName, payload: string, code?: string) {
     const parameters = parametersFor(payload, code);
     const answer =
       transport === 'soap11'
         ? await sendRaw(platform.url, {
             path: SOAP_PATH,
-            headers: { 'Content-Type': 'text/xml; charset=utf-8', SOAPAction: `"http://tempuri.org/${operation}"` },
+            headers: {
+              'Content-Type': 'text/xml; charset=utf-8',
+              SOAPAction: `"http://tempuri.org/${operation}"`,
+            },
             pieces: [Buffer.from(dotNetEnvelope('1.1', operation, parameters), 'utf8')],
           })
         : await sendRaw(platform.url, {
@@ -121,12 +128,15 @@ describeIfPresent(missing, 'the spec examples, replayed verbatim', () => {
     return openRawAnswer(checker, answer, transport === 'soap11' ? '1.1' : 'rest', operation, code);
   }
 
-  async function openOtherAccounts(transport: Transport, operation: OperationName, code: string | undefined): Promise<void> {
+  async function openOtherAccounts(transport: Transport, operation: OperationName, code?: string): Promise<void> {
     for (const other of OTHER_ACCOUNTS[operation] ?? []) {
       const example = JSON.parse(SPEC_EXAMPLES.MeterAdd) as Record<string, unknown>;
-      const payload = JSON.stringify({ ...example, ...other, UserName: other.UserID, MeterNo: other.MeterID, GprsDTU: other.MeterID });
+      const names = { UserName: other.UserID, MeterNo: other.MeterID, GprsDTU: other.MeterID };
+      const payload = JSON.stringify({ ...example, ...other, ...names });
       const opened = await call(transport, 'MeterAdd', payload, code);
-      if (opened.json?.ReturnCode !== 0) throw new Error(`could not open ${other.UserID}: ${JSON.stringify(opened)}`);
+      if (opened.json?.ReturnCode !== 0) {
+        throw new Error(`could not open ${other.UserID}: ${JSON.stringify(opened)}`);
+      }
     }
   }
 
@@ -154,7 +164,7 @@ describeIfPresent(missing, 'the spec examples, replayed verbatim', () => {
     }
   }
 
-  async function replay(transport: Transport, mode: Mode, operation: OperationName, code: string | undefined): Promise<Cell> {
+  async function replay(transport: Transport, mode: Mode, operation: OperationName, code?: string): Promise<Cell> {
     try {
       await openOtherAccounts(transport, operation, code);
     } catch (error) {
@@ -164,7 +174,8 @@ describeIfPresent(missing, 'the spec examples, replayed verbatim', () => {
     const opened = await call(transport, operation, SPEC_EXAMPLES[operation], code);
     if (opened.json === undefined) return { state: 'fail', note: opened.problems.join('; ') };
     if (opened.json.ReturnCode === 80009001 && opened.problems.length === 0) {
-      return { state: 'waiting', note: mode === 'encrypted' && !opened.encrypted ? OPEN_ISSUES.encryption : OPEN_ISSUES.operations };
+      const encryptionMissing = mode === 'encrypted' && !opened.encrypted;
+      return { state: 'waiting', note: encryptionMissing ? OPEN_ISSUES.encryption : OPEN_ISSUES.operations };
     }
 
     const problems = [...opened.problems];

@@ -36,7 +36,8 @@ export interface InteropClient {
 
 /** The programs' common output: "Operation, OpResult, kind, answer key, sent key, JSON" by tabs. */
 export function parseTabLine(line: string): ClientAnswer {
-  const [operation = '', result = '', kind = '', answerDisperseKey = '', sentDisperseKey = '', ...rest] = line.split('\t');
+  const [operation = '', result = '', kind = '', answerDisperseKey = '', sentDisperseKey = '', ...rest] =
+    line.split('\t');
   return {
     operation,
     result: result === '' ? Number.NaN : Number(result),
@@ -48,16 +49,19 @@ export function parseTabLine(line: string): ClientAnswer {
   };
 }
 
+/** For programs that do not print the DisperseKeys (the proxy's record has them). */
+const NO_KEYS = { answerDisperseKey: '', sentDisperseKey: '' };
+
 /** clients/csharp/PlaintextCaller.cs prints "Operation|OpResult|EncryptData". */
 export function parsePlaintextCallerLine(line: string): ClientAnswer {
   const [operation = '', result = '', ...rest] = line.split('|');
-  return { operation, result: Number(result), kind: 'plain', answerDisperseKey: '', sentDisperseKey: '', payload: rest.join('|'), line };
+  return { ...NO_KEYS, operation, result: Number(result), kind: 'plain', payload: rest.join('|'), line };
 }
 
 /** clients/csharp/SampleClient.cs prints "Operation, iRet, verified|plain, answer JSON" by tabs. */
 export function parseSampleClientLine(line: string): ClientAnswer {
   const [operation = '', result = '', kind = '', ...rest] = line.split('\t');
-  return { operation, result: Number(result), kind, answerDisperseKey: '', sentDisperseKey: '', payload: rest.join('\t'), line };
+  return { ...NO_KEYS, operation, result: Number(result), kind, payload: rest.join('\t'), line };
 }
 
 const CALL_TIMEOUT_MS = 60_000;
@@ -103,7 +107,9 @@ export function startLineClient(
     call(operation, payload) {
       if (exited !== undefined) return Promise.reject(new Error(exited));
       return new Promise<string>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`${command}: no answer to ${operation} within ${CALL_TIMEOUT_MS} ms; stderr: ${stderr.slice(-2000)}`)), CALL_TIMEOUT_MS);
+        const timeout = () =>
+          reject(new Error(`${command}: no answer to ${operation} in ${CALL_TIMEOUT_MS} ms: ${stderr.slice(-500)}`));
+        const timer = setTimeout(timeout, CALL_TIMEOUT_MS);
         waiting.push({
           resolve: (line) => {
             clearTimeout(timer);
@@ -128,11 +134,16 @@ export function startLineClient(
 }
 
 /** A program run once per call, the payload on stdin, one line on stdout. */
-export function perCallClient(command: string, argsFor: (operation: string) => string[], env: NodeJS.ProcessEnv = {}): InteropClient {
+export function perCallClient(command: string, argsFor: (operation: string) => string[]): InteropClient {
+  interface Run {
+    status: number | null;
+    stdout: string;
+    stderr: string;
+  }
   return {
     async call(operation, payload) {
-      const run = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-        const child = spawn(command, argsFor(operation), { env: { ...process.env, LANG: 'C.UTF-8', ...env } });
+      const run = await new Promise<Run>((resolve, reject) => {
+        const child = spawn(command, argsFor(operation), { env: { ...process.env, LANG: 'C.UTF-8' } });
         let stdout = '';
         let stderr = '';
         child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
@@ -187,23 +198,27 @@ export interface Requirement {
 
 export const tool = (name: string): Requirement => ({ name, present: () => hasTool(name) });
 
-export const file = (name: string, what: string): Requirement => ({ name: `${what} (${name})`, present: () => existsSync(name) });
+export const file = (name: string, what: string): Requirement => ({
+  name: `${what} (${name})`,
+  present: () => existsSync(name),
+});
 
 /** Debian's Python, not whatever `python3` is first on the PATH (pyenv has no zeep). */
 export const DEBIAN_PYTHON = '/usr/bin/python3';
 
 export const debianPythonWith = (modules: string[]): Requirement => ({
   name: `${DEBIAN_PYTHON} with ${modules.join(', ')} (python3-zeep, python3-pycryptodome)`,
-  present: () => spawnSync(DEBIAN_PYTHON, ['-c', `import ${modules.join(', ')}`], { stdio: 'ignore' }).status === 0,
+  present: () =>
+    spawnSync(DEBIAN_PYTHON, ['-c', `import ${modules.join(', ')}`], { stdio: 'ignore' }).status === 0,
 });
 
 export const phpWith = (extensions: string[]): Requirement => ({
   name: `php with ${extensions.join(', ')} (php-cli, php-soap)`,
-  present: () =>
-    hasTool('php') &&
-    spawnSync('php', ['-r', `exit(${extensions.map((name) => `extension_loaded('${name}')`).join(' && ')} ? 0 : 1);`], {
-      stdio: 'ignore',
-    }).status === 0,
+  present: () => {
+    const loaded = extensions.map((name) => `extension_loaded('${name}')`).join(' && ');
+    const check = spawnSync('php', ['-r', `exit(${loaded} ? 0 : 1);`], { stdio: 'ignore' });
+    return hasTool('php') && check.status === 0;
+  },
 });
 
 /** The names of what is missing; empty when everything is there. */

@@ -18,7 +18,13 @@ import path from 'node:path';
 import { OPERATIONS, type OperationName } from '../../src/domain/operations';
 import { ReturnCode } from '../../src/domain/return-codes';
 import { parseRegistrationCode, verifyAndDecrypt } from '../../src/security/message-crypto';
-import { describeIfPresent, missingRequirements, type ClientAnswer, type InteropClient, type Requirement } from './interop-clients';
+import {
+  describeIfPresent,
+  missingRequirements,
+  type ClientAnswer,
+  type InteropClient,
+  type Requirement,
+} from './interop-clients';
 import { MatrixRecorder, MODES, OPEN_ISSUES, type Cell, type Mode } from './interop-matrix';
 import { AccountScenario, SCENARIO_ORDER, successProblems } from './interop-scenario';
 import { startRecordingProxy, type RecordedExchange, type RecordingProxy } from './recording-proxy';
@@ -86,10 +92,11 @@ export function restUrlFor(baseUrl: string, operation: OperationName): string {
 export function describeInteropClient(options: InteropFileOptions): void {
   const matrix = new MatrixRecorder(options.file);
   const missing = missingRequirements(options.requirements);
+  const notRun: Cell = { state: 'not-run', note: `missing ${missing.join(', ')}` };
   if (missing.length > 0) {
     for (const lane of options.lanes) {
       for (const mode of MODES) {
-        for (const operation of SCENARIO_ORDER) matrix.cell(lane.columnId, mode, operation, { state: 'not-run', note: `missing ${missing.join(', ')}` });
+        for (const operation of SCENARIO_ORDER) matrix.cell(lane.columnId, mode, operation, notRun);
       }
     }
   }
@@ -109,7 +116,8 @@ export function describeInteropClient(options: InteropFileOptions): void {
 
       proxy = await startRecordingProxy(platform.url);
       const endpointUrl = `${proxy.url}${SOAP_PATH}`;
-      prepared = { baseUrl: proxy.url, endpointUrl, wsdlUrl: `${endpointUrl}?wsdl`, work: mkdtempSync(path.join(tmpdir(), `cnmcsp-${options.file}-`)) };
+      const work = mkdtempSync(path.join(tmpdir(), `cnmcsp-${options.file}-`));
+      prepared = { baseUrl: proxy.url, endpointUrl, wsdlUrl: `${endpointUrl}?wsdl`, work };
       checker = new WireChecker(await (await fetch(prepared.wsdlUrl)).text());
       await options.prepare?.(prepared);
       proxy.take();
@@ -152,11 +160,14 @@ export function describeInteropClient(options: InteropFileOptions): void {
 
           for (const operation of SCENARIO_ORDER) {
             test(operation, async () => {
+              const judgement = { proxy, checker, lane, mode, operation, scenario, registrationCode };
               const cell = client
-                ? await callAndJudge({ client, proxy, checker, lane, mode, operation, scenario, registrationCode })
+                ? await callAndJudge({ client, ...judgement })
                 : { state: 'fail' as const, note: startFailure };
               matrix.cell(lane.columnId, mode, operation, cell);
-              if (cell.state === 'fail') throw new Error(`${lane.title}, ${mode}, ${operation}: ${cell.note}`);
+              if (cell.state === 'fail') {
+                throw new Error(`${lane.title}, ${mode}, ${operation}: ${cell.note}`);
+              }
             }, 90_000);
           }
         });
@@ -187,7 +198,9 @@ async function callAndJudge(judgement: Judgement): Promise<Cell> {
   } catch (error) {
     return { state: 'fail', note: (error as Error).message };
   }
-  const posts = answer.exchange ? [answer.exchange] : proxy.take().filter((exchange) => exchange.method === 'POST');
+  const posts = answer.exchange
+    ? [answer.exchange]
+    : proxy.take().filter((exchange) => exchange.method === 'POST');
   if (answer.kind.startsWith('fault')) return { state: 'fail', note: `the client failed: ${answer.kind}` };
   if (posts.length !== 1) return { state: 'fail', note: `${posts.length} requests went out for one call` };
 
@@ -199,7 +212,10 @@ async function callAndJudge(judgement: Judgement): Promise<Cell> {
 
   const waiting = waitingOn(opened, mode, answer);
   if (waiting !== undefined && problems.length === 0) return { state: 'waiting', note: waiting };
-  problems.push(...(lane.ownStory?.(mode) ? successProblems(operation, opened.json) : scenario.check(operation, opened.json)));
+  const contentProblems = lane.ownStory?.(mode)
+    ? successProblems(operation, opened.json)
+    : scenario.check(operation, opened.json);
+  problems.push(...contentProblems);
   return problems.length === 0 ? { state: 'pass' } : { state: 'fail', note: problems.join('; ') };
 }
 
@@ -214,7 +230,12 @@ function waitingOn(opened: OpenedAnswer, mode: Mode, answer: ClientAnswer): stri
  * The request went out in the lane's envelope and, in encrypted mode, encrypted by the client
  * under a DisperseKey of 16 digits, which is returned; in plaintext mode with the JSON in clear.
  */
-function requestProblems(exchange: RecordedExchange, judgement: Judgement, answer: ClientAnswer, problems: string[]): string {
+function requestProblems(
+  exchange: RecordedExchange,
+  judgement: Judgement,
+  answer: ClientAnswer,
+  problems: string[],
+): string {
   const { lane, mode } = judgement;
   const body = exchange.requestBody.toString('utf8');
   const version = soapVersionOf(lane.transport);
@@ -222,7 +243,10 @@ function requestProblems(exchange: RecordedExchange, judgement: Judgement, answe
     problems.push(`the request is not a SOAP ${version} envelope`);
   }
 
-  const carried = version === undefined ? headerValue(exchange.requestHeaders.dispersekey) : /<(?:[\w.-]+:)?DisperseKey(?:\s[^>]*)?>([^<]*)</.exec(body)?.[1] ?? '';
+  const carried =
+    version === undefined
+      ? headerValue(exchange.requestHeaders.dispersekey)
+      : (/<(?:[\w.-]+:)?DisperseKey(?:\s[^>]*)?>([^<]*)</.exec(body)?.[1] ?? '');
   // Every payload of the stories names a UserID; a ciphertext cannot spell it.
   if (mode === 'plaintext') {
     if (!body.includes('UserID')) problems.push('the plaintext request does not carry the payload');
@@ -230,7 +254,9 @@ function requestProblems(exchange: RecordedExchange, judgement: Judgement, answe
   }
   if (body.includes('UserID')) problems.push('the request carries the payload in clear');
   if (!/^[0-9]{16}$/.test(carried)) problems.push(`the request's DisperseKey "${carried}" is not 16 digits`);
-  if (answer.sentDisperseKey !== '' && answer.sentDisperseKey !== carried) problems.push('the request does not carry the DisperseKey the client drew');
+  if (answer.sentDisperseKey !== '' && answer.sentDisperseKey !== carried) {
+    problems.push('the request does not carry the DisperseKey the client drew');
+  }
   return carried;
 }
 
@@ -247,7 +273,12 @@ interface OpenedAnswer {
  * client: plaintext as is, encrypted with the platform's own crypto module. It must equal what
  * the client made of it, and OpResult (SOAP) must equal the ReturnCode inside.
  */
-function openAnswer(exchange: RecordedExchange, judgement: Judgement, answer: ClientAnswer, problems: string[]): OpenedAnswer | undefined {
+function openAnswer(
+  exchange: RecordedExchange,
+  judgement: Judgement,
+  answer: ClientAnswer,
+  problems: string[],
+): OpenedAnswer | undefined {
   const { checker, lane, mode, operation, registrationCode } = judgement;
   const wire = { status: exchange.status, headers: exchange.responseHeaders, body: exchange.responseBody };
   const version = soapVersionOf(lane.transport);
@@ -262,19 +293,25 @@ function openAnswer(exchange: RecordedExchange, judgement: Judgement, answer: Cl
     if (checked.values === undefined) return undefined;
     ({ encryptData: text, disperseKey, macValue } = checked.values);
     opResult = checked.values.result;
-    if (answer.result !== opResult) problems.push(`the client read OpResult ${answer.result}, the wire says ${opResult}`);
+    if (answer.result !== opResult) {
+      problems.push(`the client read OpResult ${answer.result}, the wire says ${opResult}`);
+    }
   } else {
     const checked = checker.checkRest(wire);
     problems.push(...checked.problems);
     if (checked.values === undefined) return undefined;
     ({ body: text, disperseKey, macValue } = checked.values);
-    if (answer.result !== exchange.status) problems.push(`the client read HTTP ${answer.result}, the wire says ${exchange.status}`);
+    if (answer.result !== exchange.status) {
+      problems.push(`the client read HTTP ${answer.result}, the wire says ${exchange.status}`);
+    }
   }
 
   const encryptedAnswer = disperseKey !== '' || macValue !== '';
   if (encryptedAnswer) {
     if (mode === 'plaintext') return fail(problems, 'a plaintext request got an encrypted answer');
-    if (answer.kind !== 'verified') return fail(problems, `the client did not verify the answer: ${answer.kind}`);
+    if (answer.kind !== 'verified') {
+      return fail(problems, `the client did not verify the answer: ${answer.kind}`);
+    }
     if (disperseKey === answer.sentDisperseKey) problems.push('the answer reuses the request\'s DisperseKey');
     try {
       text = verifyAndDecrypt(parseRegistrationCode(registrationCode), disperseKey, text, macValue);
@@ -292,7 +329,9 @@ function openAnswer(exchange: RecordedExchange, judgement: Judgement, answer: Cl
   } catch {
     return fail(problems, `the answer is not strict JSON: ${text.slice(0, 200)}`);
   }
-  if (opResult !== undefined && json.ReturnCode !== opResult) problems.push(`OpResult ${opResult} but ReturnCode ${String(json.ReturnCode)}`);
+  if (opResult !== undefined && json.ReturnCode !== opResult) {
+    problems.push(`OpResult ${opResult} but ReturnCode ${String(json.ReturnCode)}`);
+  }
   return { json };
 }
 

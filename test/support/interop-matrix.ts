@@ -109,7 +109,7 @@ export class MatrixRecorder {
     } else {
       const written = path.join(directory, 'interop-matrix.md');
       writeAtomically(written, markdown);
-      console.warn(`Some interop cells did not run; docs/interop-matrix.md left alone, this run's matrix is in ${written}`);
+      console.warn(`Some interop cells did not run: docs/interop-matrix.md left alone; this run's is ${written}`);
     }
   }
 }
@@ -125,12 +125,14 @@ function expectedFiles(): string[] {
 /** Every cell recorded (none left out by a filter or a crash) and none for want of a program. */
 function isComplete(all: Map<string, FileResults>): boolean {
   const cells = new Map([...all.values()].flatMap((results) => Object.entries(results.cells)));
-  const everyCell = MATRIX_COLUMNS.every((column) =>
-    MODES.every((mode) => OPERATION_NAMES.every((operation) => cells.has(cellKey(column.id, mode, operation)))),
-  );
+  const recorded = (column: MatrixColumn, mode: Mode) =>
+    OPERATION_NAMES.every((operation) => cells.has(cellKey(column.id, mode, operation)));
+  const everyCell = MATRIX_COLUMNS.every((column) => MODES.every((mode) => recorded(column, mode)));
   const rawCases = all.get(RAW_CASES_FILE)?.rawCases ?? [];
   const ran = (cell: Cell) => cell.state !== 'not-run';
-  return everyCell && rawCases.length > 0 && [...cells.values()].every(ran) && rawCases.every(({ cell }) => ran(cell));
+  return (
+    everyCell && rawCases.length > 0 && [...cells.values()].every(ran) && rawCases.every(({ cell }) => ran(cell))
+  );
 }
 
 /**
@@ -218,7 +220,8 @@ export function renderMatrix(all: Map<string, FileResults>): string {
   ];
 
   for (const mode of MODES) {
-    lines.push(`## ${mode === 'plaintext' ? 'Plaintext mode (DECISIONS §3.5)' : 'Encrypted mode (DECISIONS §3.3)'}`, '');
+    const heading = mode === 'plaintext' ? 'Plaintext mode (DECISIONS §3.5)' : 'Encrypted mode (DECISIONS §3.3)';
+    lines.push(`## ${heading}`, '');
     lines.push(`| operation | ${MATRIX_COLUMNS.map((column) => column.title).join(' | ')} |`);
     lines.push(`|---|${MATRIX_COLUMNS.map(() => ':-:').join('|')}|`);
     for (const operation of OPERATION_NAMES) {
@@ -238,7 +241,9 @@ export function renderMatrix(all: Map<string, FileResults>): string {
     ...[...cells.entries()]
       .filter(([, cell]) => cell.state === 'fail')
       .map(([key, cell]) => `- ${describeKey(key)}: ${oneLine(cell.note)}`),
-    ...rawCases.filter(({ cell }) => cell.state === 'fail').map(({ name, cell }) => `- ${name}: ${oneLine(cell.note)}`),
+    ...rawCases
+      .filter(({ cell }) => cell.state === 'fail')
+      .map(({ name, cell }) => `- ${name}: ${oneLine(cell.note)}`),
   ];
   lines.push('## Failures', '', ...(failures.length > 0 ? failures.sort() : ['None.']), '');
   return lines.join('\n');

@@ -66,7 +66,8 @@ export class AccountScenario {
 
   private fields(operation: OperationName): Record<string, unknown> {
     const account = { UserID: this.userId, MeterID: this.currentMeterId };
-    const rechargeTradeNo = `CNMCSP${this.tag}R20191002`;
+    // Recharge and its cancellation share a TradeNo.
+    const tradeNo = `CNMCSP${this.tag}R20191002`;
     switch (operation) {
       case 'MeterAdd':
         return {
@@ -93,9 +94,9 @@ export class AccountScenario {
       case 'MeterDelete':
         return account;
       case 'Recharge':
-        return { ...account, TradeNo: rechargeTradeNo, RechargeTime: '2019-10-02 12:34:22', RechargeAmt: '500.5000' };
+        return { ...account, TradeNo: tradeNo, RechargeTime: '2019-10-02 12:34:22', RechargeAmt: '500.5000' };
       case 'CancelRecharge':
-        return { ...account, TradeNo: rechargeTradeNo, CancelTime: '2019-10-02 12:44:22', CancelAmt: '500.5000' };
+        return { ...account, TradeNo: tradeNo, CancelTime: '2019-10-02 12:44:22', CancelAmt: '500.5000' };
       case 'RemainOption':
         return {
           ...account,
@@ -116,7 +117,13 @@ export class AccountScenario {
           Price1: 3.2,
         };
       case 'BatchChangePrice':
-        return { Meters: [account], ChangeTime: '2019-10-04 00:00:00', ...TIERED_PRICE, PriceID: '6002', Version: '1' };
+        return {
+          Meters: [account],
+          ChangeTime: '2019-10-04 00:00:00',
+          ...TIERED_PRICE,
+          PriceID: '6002',
+          Version: '1',
+        };
       case 'ControlValve':
         return { ...account, Control: 2010 };
       case 'ReadCurrentData':
@@ -147,12 +154,17 @@ export function successProblems(
   answer: Record<string, unknown>,
   account?: { UserID: string; MeterID: string },
 ): string[] {
-  if (answer.ReturnCode !== 0) return [`ReturnCode ${String(answer.ReturnCode)}: ${String(answer.ReturnMessage)}`];
+  if (answer.ReturnCode !== 0) {
+    return [`ReturnCode ${String(answer.ReturnCode)}: ${String(answer.ReturnMessage)}`];
+  }
   if (answer.ReturnMessage !== SUCCESS_MESSAGE) return [`ReturnMessage "${String(answer.ReturnMessage)}"`];
   return operation === 'ReadCurrentData' ? readingProblems(answer, account) : [];
 }
 
-function readingProblems(answer: Record<string, unknown>, account?: { UserID: string; MeterID: string }): string[] {
+function readingProblems(
+  answer: Record<string, unknown>,
+  account?: { UserID: string; MeterID: string },
+): string[] {
   const readings = answer.ReadingData;
   if (!Array.isArray(readings) || readings.length !== 1) return ['ReadingData is not a list of one reading'];
 
@@ -161,7 +173,9 @@ function readingProblems(answer: Record<string, unknown>, account?: { UserID: st
   if (account !== undefined && (reading.UserID !== account.UserID || reading.MeterID !== account.MeterID)) {
     problems.push(`ReadingData names ${String(reading.UserID)}/${String(reading.MeterID)}`);
   }
-  if (typeof reading.ReadTime !== 'string' || !DATE_TIME.test(reading.ReadTime)) problems.push(`ReadTime ${String(reading.ReadTime)}`);
+  if (typeof reading.ReadTime !== 'string' || !DATE_TIME.test(reading.ReadTime)) {
+    problems.push(`ReadTime ${String(reading.ReadTime)}`);
+  }
   if (typeof reading.Reading !== 'number') problems.push(`Reading ${String(reading.Reading)} is not a number`);
   if (typeof reading.ValveState !== 'string') problems.push('no ValveState');
   return problems;

@@ -7,7 +7,12 @@
 import http from 'node:http';
 
 import type { OperationName } from '../../src/domain/operations';
-import { encryptMessage, generateDisperseKey, parseRegistrationCode, verifyAndDecrypt } from '../../src/security/message-crypto';
+import {
+  encryptMessage,
+  generateDisperseKey,
+  parseRegistrationCode,
+  verifyAndDecrypt,
+} from '../../src/security/message-crypto';
 import { ENVELOPE_NAMESPACES, type SoapVersion, type WireAnswer, type WireChecker } from './wire-checks';
 
 export interface RawRequest {
@@ -31,7 +36,9 @@ export function sendRaw(baseUrl: string, request: RawRequest): Promise<WireAnswe
       (response) => {
         const chunks: Buffer[] = [];
         response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks) }));
+        response.on('end', () => {
+          resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks) });
+        });
         response.on('error', reject);
       },
     );
@@ -61,7 +68,8 @@ export interface SoapParameters {
 export function parametersFor(payload: string, registrationCode?: string): SoapParameters {
   if (registrationCode === undefined) return { EncryptData: payload, DisperseKey: '', MacValue: '' };
   const disperseKey = generateDisperseKey();
-  const { encryptData, macValue } = encryptMessage(parseRegistrationCode(registrationCode), disperseKey, payload);
+  const keys = parseRegistrationCode(registrationCode);
+  const { encryptData, macValue } = encryptMessage(keys, disperseKey, payload);
   return { EncryptData: encryptData, DisperseKey: disperseKey, MacValue: macValue };
 }
 
@@ -70,7 +78,12 @@ export function escapeXml(text: string): string {
 }
 
 /** What .NET's SoapHttpClientProtocol writes: the wrapper in tempuri as the default namespace. */
-export function dotNetEnvelope(version: SoapVersion, operation: string, parameters: SoapParameters, encoding = 'utf-8'): string {
+export function dotNetEnvelope(
+  version: SoapVersion,
+  operation: string,
+  parameters: SoapParameters,
+  encoding = 'utf-8',
+): string {
   const children = (['EncryptData', 'DisperseKey', 'MacValue'] as const)
     .filter((name) => parameters[name] !== undefined)
     .map((name) => `<${name}>${escapeXml(parameters[name] as string)}</${name}>`)
@@ -79,7 +92,8 @@ export function dotNetEnvelope(version: SoapVersion, operation: string, paramete
     `<?xml version="1.0" encoding="${encoding}"?>` +
     `<soap:Envelope xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" ` +
     `xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:soap="${ENVELOPE_NAMESPACES[version]}">` +
-    `<soap:Body><${operation} xmlns="http://tempuri.org/">${children}</${operation}></soap:Body></soap:Envelope>`
+    `<soap:Body><${operation} xmlns="http://tempuri.org/">${children}</${operation}></soap:Body>` +
+    '</soap:Envelope>'
   );
 }
 
@@ -91,7 +105,8 @@ export function soapUiEnvelope(version: SoapVersion, operation: string, paramete
     .map((name) => `         <tem:${name}>${escapeXml(parameters[name] as string)}</tem:${name}>\n`)
     .join('');
   return (
-    `<${envelopePrefix}:Envelope xmlns:${envelopePrefix}="${ENVELOPE_NAMESPACES[version]}" xmlns:tem="http://tempuri.org/">\n` +
+    `<${envelopePrefix}:Envelope xmlns:${envelopePrefix}="${ENVELOPE_NAMESPACES[version]}" ` +
+    'xmlns:tem="http://tempuri.org/">\n' +
     `   <${envelopePrefix}:Header/>\n` +
     `   <${envelopePrefix}:Body>\n` +
     `      <tem:${operation}>\n` +
@@ -140,7 +155,9 @@ export function openRawAnswer(
 
   const encrypted = disperseKey !== '' || macValue !== '';
   if (encrypted) {
-    if (registrationCode === undefined) return { problems: [...problems, 'a plaintext request got an encrypted answer'], encrypted };
+    if (registrationCode === undefined) {
+      return { problems: [...problems, 'a plaintext request got an encrypted answer'], encrypted };
+    }
     try {
       text = verifyAndDecrypt(parseRegistrationCode(registrationCode), disperseKey, text, macValue);
     } catch (error) {
@@ -154,6 +171,8 @@ export function openRawAnswer(
   } catch {
     return { problems: [...problems, `the answer is not strict JSON: ${text.slice(0, 200)}`], encrypted };
   }
-  if (opResult !== undefined && json.ReturnCode !== opResult) problems.push(`OpResult ${opResult} but ReturnCode ${String(json.ReturnCode)}`);
+  if (opResult !== undefined && json.ReturnCode !== opResult) {
+    problems.push(`OpResult ${opResult} but ReturnCode ${String(json.ReturnCode)}`);
+  }
   return { problems, json, encrypted };
 }

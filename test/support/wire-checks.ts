@@ -95,12 +95,16 @@ export class WireChecker {
     if (text === undefined) return { problems };
 
     const wellFormed = xmllint(['--noout', '-'], text);
-    if (wellFormed.status !== 0) return { problems: [...problems, `not well-formed XML: ${wellFormed.output}`] };
+    if (wellFormed.status !== 0) {
+      return { problems: [...problems, `not well-formed XML: ${wellFormed.output}`] };
+    }
 
     const read = readSoapAnswer(text, operation, version, problems);
     if (read.bodyElementXml !== undefined) {
       const validation = xmllint(['--noout', '--schema', this.schemaFile, '-'], read.bodyElementXml);
-      if (validation.status !== 0) problems.push(`the Body's element is not valid against the WSDL schema: ${validation.output}`);
+      if (validation.status !== 0) {
+        problems.push(`the Body's element is not valid against the WSDL schema: ${validation.output}`);
+      }
     }
     return { problems, values: read.values };
   }
@@ -154,7 +158,8 @@ function lengthProblems(answer: WireAnswer): string[] {
   else if (Number(length) !== answer.body.length) {
     problems.push(`Content-Length ${length} but the body has ${answer.body.length} bytes`);
   }
-  if (header(answer, 'transfer-encoding') !== '') problems.push(`Transfer-Encoding ${header(answer, 'transfer-encoding')}`);
+  const transferEncoding = header(answer, 'transfer-encoding');
+  if (transferEncoding !== '') problems.push(`Transfer-Encoding ${transferEncoding}`);
   return problems;
 }
 
@@ -186,12 +191,17 @@ interface ReadSoapAnswer {
  * are OpResult, EncryptData, DisperseKey and MacValue in this order (the WSDL's sequence; the
  * platform always writes all four), OpResult an s:int.
  */
-function readSoapAnswer(text: string, operation: string, version: SoapVersion, problems: string[]): ReadSoapAnswer {
+function readSoapAnswer(
+  text: string,
+  operation: string,
+  version: SoapVersion,
+  problems: string[],
+): ReadSoapAnswer {
   const envelope = elementsOf(parser.parse(text) as OrderedNode[])[0];
   if (envelope === undefined) return fail(problems, 'no root element');
   const envelopeName = resolve(envelope, new Map());
   if (envelopeName.localName !== 'Envelope' || envelopeName.namespace !== ENVELOPE_NAMESPACES[version]) {
-    return fail(problems, `the root is {${envelopeName.namespace}}${envelopeName.localName}, not a SOAP ${version} Envelope`);
+    return fail(problems, `the root is ${describe(envelopeName)}, not a SOAP ${version} Envelope`);
   }
 
   const body = elementsOf(envelope.children)
@@ -200,22 +210,32 @@ function readSoapAnswer(text: string, operation: string, version: SoapVersion, p
   if (body === undefined) return fail(problems, 'no Body');
 
   const [wrapper, ...others] = elementsOf(body.child.children);
-  if (wrapper === undefined || others.length > 0) return fail(problems, 'the Body does not hold exactly one element');
+  if (wrapper === undefined || others.length > 0) {
+    return fail(problems, 'the Body does not hold exactly one element');
+  }
   const bodyElementXml = standalone(text, envelope, body.child);
   const wrapperName = resolve(wrapper, body.name.scope);
   if (wrapperName.localName !== `${operation}Response` || wrapperName.namespace !== TEMPURI) {
-    return { bodyElementXml, ...fail(problems, `the Body holds {${wrapperName.namespace}}${wrapperName.localName}, not ${operation}Response`) };
+    const problem = `the Body holds ${describe(wrapperName)}, not ${operation}Response`;
+    return { bodyElementXml, ...fail(problems, problem) };
   }
 
-  const children = elementsOf(wrapper.children).map((child) => ({ child, name: resolve(child, wrapperName.scope) }));
-  const order = children.map(({ name }) => (name.namespace === TEMPURI ? name.localName : `{${name.namespace}}${name.localName}`));
+  const children = elementsOf(wrapper.children).map((child) => ({
+    child,
+    name: resolve(child, wrapperName.scope),
+  }));
+  const order = children.map(({ name }) => (name.namespace === TEMPURI ? name.localName : describe(name)));
   const expectedOrder = [`${operation}Result`, 'EncryptData', 'DisperseKey', 'MacValue'];
-  if (order.join(' ') !== expectedOrder.join(' ')) {
-    return { bodyElementXml, ...fail(problems, `${operation}Response children are [${order.join(', ')}], expected [${expectedOrder.join(', ')}]`) };
+  const expected = expectedOrder.join(', ');
+  if (order.join(', ') !== expected) {
+    const problem = `${operation}Response children are [${order.join(', ')}], expected [${expected}]`;
+    return { bodyElementXml, ...fail(problems, problem) };
   }
 
   const [result, encryptData, disperseKey, macValue] = children.map(({ child }) => textOf(child));
-  if (!/^-?\d+$/.test(result as string)) return { bodyElementXml, ...fail(problems, `${operation}Result "${result}" is not an s:int`) };
+  if (!/^-?\d+$/.test(result as string)) {
+    return { bodyElementXml, ...fail(problems, `${operation}Result "${result}" is not an s:int`) };
+  }
 
   return {
     values: {
@@ -243,7 +263,7 @@ function elementsOf(nodes: OrderedNode[]): XmlElement[] {
   const elements: XmlElement[] = [];
   for (const node of nodes) {
     const qualifiedName = Object.keys(node).find((key) => key !== ':@');
-    if (qualifiedName === undefined || qualifiedName.startsWith('#') || qualifiedName.startsWith('?')) continue;
+    if (qualifiedName === undefined || /^[#?]/.test(qualifiedName)) continue;
     const children = node[qualifiedName];
     elements.push({
       qualifiedName,
@@ -263,6 +283,10 @@ function resolve(element: XmlElement, parentScope: ReadonlyMap<string, string>) 
   const colon = element.qualifiedName.indexOf(':');
   const prefix = colon < 0 ? '' : element.qualifiedName.slice(0, colon);
   return { namespace: scope.get(prefix), localName: element.qualifiedName.slice(colon + 1), scope };
+}
+
+function describe(name: { namespace?: string; localName: string }): string {
+  return `{${name.namespace ?? ''}}${name.localName}`;
 }
 
 function textOf(element: XmlElement): string {
