@@ -11,7 +11,17 @@ export function createLogger(level = process.env.LOG_LEVEL ?? 'info'): Logger {
     level,
     base: undefined,
     redact: {
-      paths: ['registrationCode', '*.registrationCode', 'secret', '*.secret', 'token', '*.token'],
+      // A failed query's bound parameters can hold decrypted payload values.
+      paths: [
+        'registrationCode',
+        '*.registrationCode',
+        'secret',
+        '*.secret',
+        'token',
+        '*.token',
+        'err.parameters',
+        'err.driverError.parameters',
+      ],
       censor: '[redacted]',
     },
   });

@@ -127,10 +127,45 @@ export async function assertStoredCodesOpen(manager: EntityManager, sealer: Code
 
 /** 256 bits from the CSPRNG as 64 uppercase hex digits, or a given code checked and normalized. */
 function normalizeCode(importedCode: string | undefined): string {
-  if (importedCode === undefined) return randomBytes(32).toString('hex').toUpperCase();
+  if (importedCode === undefined) return generateRegistrationCode();
   const trimmed = importedCode.trim();
   parseRegistrationCode(trimmed);
   return trimmed.toUpperCase();
+}
+
+/**
+ * A fresh code that every CIS can use. .NET and mono refuse a DES key half that is weak or
+ * semi-weak, and a 3DES key whose halves are equal (parity bits ignored), while OpenSSL and Java
+ * accept them; such a draw (about 2^-50) is simply drawn again.
+ */
+export function generateRegistrationCode(): string {
+  for (;;) {
+    const bytes = randomBytes(32);
+    if (isUsableFromDotNet(bytes)) return bytes.toString('hex').toUpperCase();
+  }
+}
+
+const WEAK_OR_SEMI_WEAK_DES_KEYS = new Set(
+  [
+    '0101010101010101', 'FEFEFEFEFEFEFEFE', 'E0E0E0E0F1F1F1F1', '1F1F1F1F0E0E0E0E',
+    '01FE01FE01FE01FE', 'FE01FE01FE01FE01', '1FE01FE00EF10EF1', 'E01FE01FF10EF10E',
+    '01E001E001F101F1', 'E001E001F101F101', '1FFE1FFE0EFE0EFE', 'FE1FFE1FFE0EFE0E',
+    '011F011F010E010E', '1F011F010E010E01', 'E0FEE0FEF1FEF1FE', 'FEE0FEE0FEF1FEF1',
+  ].map((hex) => withoutParity(Buffer.from(hex, 'hex'))),
+);
+
+export function isUsableFromDotNet(code: Buffer): boolean {
+  for (const masterKey of [code.subarray(0, 16), code.subarray(16, 32)]) {
+    const first = withoutParity(masterKey.subarray(0, 8));
+    const second = withoutParity(masterKey.subarray(8, 16));
+    if (first === second) return false;
+    if (WEAK_OR_SEMI_WEAK_DES_KEYS.has(first) || WEAK_OR_SEMI_WEAK_DES_KEYS.has(second)) return false;
+  }
+  return true;
+}
+
+function withoutParity(key: Buffer): string {
+  return Buffer.from(key.map((byte) => byte & 0xfe)).toString('hex');
 }
 
 async function findTenant(manager: EntityManager, tenantCode: string): Promise<TenantEntity> {
