@@ -10,6 +10,18 @@ export interface NewCommand {
   expiresAt?: Date | null;
 }
 
+/** One command for each of many meters, all alike (BatchChangePrice). */
+export interface BulkPriceChange {
+  tenantId: number;
+  /** MeterIDs of this tenant, checked and locked by the caller. A repeated one counts once. */
+  meterIds: string[];
+  priceSchemeId: string;
+  changedAt: Date;
+  /** The `price_change` payload every meter receives. */
+  payload: Record<string, unknown>;
+  correlationId: string;
+}
+
 export class CommandRepository {
   constructor(private readonly manager: EntityManager) {}
 
@@ -40,6 +52,68 @@ export class CommandRepository {
       expiresAt: command.expiresAt ?? null,
     });
     return this.manager.save(entity);
+  }
+
+  /**
+   * Re-prices many meters and queues one `price_change` for each, in one statement whatever
+   * their number (issue 3: set-based batches). The UPDATE that moves each meter to the new price
+   * also takes its next command sequence, exactly as `enqueue` does for one meter, and the INSERT
+   * queues the commands from what it returned. The MeterIDs travel as one array parameter, so
+   * PostgreSQL's limit of 65535 bind parameters never applies. The caller holds the meter rows
+   * locked (MeterRepository.lockAndFindFirstUnfitPair), so no other sequence can slip in between.
+   *
+   * Returns how many commands were queued: one per distinct meter.
+   */
+  async enqueuePriceChanges(change: BulkPriceChange): Promise<number> {
+    const rows = (await this.manager.query(
+      `WITH target AS (
+         SELECT DISTINCT meter.id
+           FROM unnest($2::text[]) AS requested (meter_id)
+           JOIN meter ON meter.tenant_id = $1 AND meter.meter_id = requested.meter_id
+       ), advanced AS (
+         UPDATE meter
+            SET last_command_sequence = meter.last_command_sequence + 1,
+                price_scheme_id = $3,
+                price_changed_at = $4,
+                updated_at = now()
+           FROM target
+          WHERE meter.id = target.id
+         RETURNING meter.id, meter.last_command_sequence
+       ), queued AS (
+         INSERT INTO meter_command (tenant_id, meter_id, sequence, kind, payload, state, attempts, correlation_id)
+         SELECT $1, advanced.id, advanced.last_command_sequence, 'price_change', $5::jsonb, 'queued', 0, $6
+           FROM advanced
+         RETURNING 1
+       )
+       SELECT count(*)::int AS queued FROM queued`,
+      [
+        change.tenantId,
+        change.meterIds,
+        change.priceSchemeId,
+        change.changedAt,
+        JSON.stringify(change.payload),
+        change.correlationId,
+      ],
+    )) as Array<{ queued: number }>;
+    return rows[0]?.queued ?? 0;
+  }
+
+  /**
+   * CancelRecharge's compare-and-set (DECISIONS §5.4): a command is cancelled only while it is
+   * still queued. The meter link moves a command on with a conditional UPDATE of the same row, so
+   * whichever commits first wins and the other matches no row. False: it was already sent,
+   * finished or cancelled.
+   */
+  async cancelIfQueued(commandId: string): Promise<boolean> {
+    const [, affected] = (await this.manager.query(
+      `UPDATE meter_command SET state = 'cancelled', finished_at = now() WHERE id = $1 AND state = 'queued'`,
+      [commandId],
+    )) as [unknown[], number];
+    return affected === 1;
+  }
+
+  findById(id: string): Promise<MeterCommandEntity | null> {
+    return this.manager.findOneBy(MeterCommandEntity, { id });
   }
 
   listForMeter(meter: Pick<MeterEntity, 'id'>): Promise<MeterCommandEntity[]> {

@@ -27,6 +27,18 @@ export class LedgerRepository {
     return this.manager.save(entity);
   }
 
+  /**
+   * The recharge, refund or deduct entry that carries this TradeNo in the tenant, if any. These
+   * are the kinds `ledger_entry_trade_no_key` keeps unique, so there is at most one.
+   */
+  findTrade(tenantId: number, tradeNo: string): Promise<LedgerEntryEntity | null> {
+    return this.manager
+      .createQueryBuilder(LedgerEntryEntity, 'entry')
+      .where('entry.tenant_id = :tenantId AND entry.trade_no = :tradeNo', { tenantId, tradeNo })
+      .andWhere(`entry.kind IN ('recharge', 'refund', 'deduct')`)
+      .getOne();
+  }
+
   listForMeter(meterId: string): Promise<LedgerEntryEntity[]> {
     return this.manager.find(LedgerEntryEntity, { where: { meterId }, order: { id: 'ASC' } });
   }
