@@ -2,7 +2,10 @@ import { PlatformError } from '../domain/errors';
 import type { OperationName } from '../domain/operations';
 import { ReturnCode } from '../domain/return-codes';
 import { meterAdd, meterDelete, meterModify, meterResume, meterSuspend } from './account-service';
+import { cancelRecharge, recharge, remainOption } from './money-service';
 import type { OperationHandler } from './operation';
+import { readCurrentData } from './reading-service';
+import { controlValve } from './valve-service';
 
 export interface OperationDefinition {
   handler: OperationHandler;
@@ -22,11 +25,11 @@ export const OPERATION_REGISTRY: Record<OperationName, OperationDefinition> = {
   MeterSuspend: { handler: meterSuspend, dataFromRequired: true },
   MeterResume: { handler: meterResume, dataFromRequired: true },
   MeterChange: { handler: notSupportedYet, dataFromRequired: true },
-  ReadCurrentData: { handler: notSupportedYet, dataFromRequired: false },
-  Recharge: { handler: notSupportedYet, dataFromRequired: true },
-  CancelRecharge: { handler: notSupportedYet, dataFromRequired: true },
+  ReadCurrentData: { handler: readCurrentData, dataFromRequired: false },
+  Recharge: { handler: recharge, dataFromRequired: true },
+  CancelRecharge: { handler: cancelRecharge, dataFromRequired: true },
   ChangePrice: { handler: notSupportedYet, dataFromRequired: true },
   BatchChangePrice: { handler: notSupportedYet, dataFromRequired: true },
-  ControlValve: { handler: notSupportedYet, dataFromRequired: true },
-  RemainOption: { handler: notSupportedYet, dataFromRequired: true },
+  ControlValve: { handler: controlValve, dataFromRequired: true },
+  RemainOption: { handler: remainOption, dataFromRequired: true },
 };

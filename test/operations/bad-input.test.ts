@@ -95,8 +95,14 @@ describe('bad input to the account operations', () => {
     expect(parseFailure.result).toBe(80002001);
   });
 
-  it('answers operations not built yet with 80009001 and changes nothing', async () => {
-    const answer = await restCall(platform.url, '/rest/Standard/fee/recharge', SPEC_EXAMPLES.Recharge);
-    expect(answer.json.ReturnCode).toBe(80009001);
+  it('refuses bad input to the money operations the same way, and credits nothing', async () => {
+    const recharge = (amount: string) =>
+      restCall(platform.url, '/rest/Standard/fee/recharge', SPEC_EXAMPLES.Recharge.replace('"50000"', amount));
+    expect((await recharge('1.00005')).json.ReturnCode).toBe(80002002);
+    expect((await recharge('"1234567890123"')).json.ReturnCode).toBe(80002002);
+    expect((await recharge('"abc"')).json.ReturnCode).toBe(80002002);
+    expect((await recharge('"1"')).json.ReturnCode).toBe(80002003);
+    const manager = platform.database.dataSource.manager;
+    expect(await manager.query(`SELECT count(*)::int AS n FROM ledger_entry WHERE kind = 'recharge'`)).toEqual([{ n: 0 }]);
   });
 });
