@@ -4,6 +4,7 @@ import { ReturnCode } from '../domain/return-codes';
 import { meterAdd, meterDelete, meterModify, meterResume, meterSuspend } from './account-service';
 import { cancelRecharge, recharge, remainOption } from './money-service';
 import type { OperationHandler } from './operation';
+import { batchChangePrice, changePrice } from './price-service';
 import { readCurrentData } from './reading-service';
 import { controlValve } from './valve-service';
 
@@ -28,8 +29,8 @@ export const OPERATION_REGISTRY: Record<OperationName, OperationDefinition> = {
   ReadCurrentData: { handler: readCurrentData, dataFromRequired: false },
   Recharge: { handler: recharge, dataFromRequired: true },
   CancelRecharge: { handler: cancelRecharge, dataFromRequired: true },
-  ChangePrice: { handler: notSupportedYet, dataFromRequired: true },
-  BatchChangePrice: { handler: notSupportedYet, dataFromRequired: true },
+  ChangePrice: { handler: changePrice, dataFromRequired: true },
+  BatchChangePrice: { handler: batchChangePrice, dataFromRequired: true },
   ControlValve: { handler: controlValve, dataFromRequired: true },
   RemainOption: { handler: remainOption, dataFromRequired: true },
 };
