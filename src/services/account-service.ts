@@ -17,7 +17,7 @@ import { priceCommandPayload, readPriceScheme, storePriceScheme } from './price-
  */
 
 /** spec §5.3.1: defaults of the optional meter fields. */
-const METER_DEFAULTS = {
+export const METER_DEFAULTS = {
   dtuMeterType: 'ICJEW',
   gprsAddr: '23',
   meterAddr: '23',
@@ -83,7 +83,7 @@ function readCustomerDetails(payload: PayloadObject, zone: string, userId: strin
 }
 
 /** DECISIONS §5.2: model and protocol must be in the catalogue; so must the DTU type. */
-async function checkCatalogue(
+export async function checkCatalogue(
   context: OperationContext,
   request: Pick<MeterAddRequest, 'modelCode' | 'protocolCode' | 'dtuMeterType'>,
 ): Promise<MeterModelEntity> {
@@ -191,7 +191,7 @@ async function insertMeter(
   }
 }
 
-function openAccountPayload(
+export function openAccountPayload(
   context: OperationContext,
   meter: MeterEntity,
   price: Parameters<typeof priceCommandPayload>[0],

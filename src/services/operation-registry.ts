@@ -2,6 +2,7 @@ import { PlatformError } from '../domain/errors';
 import type { OperationName } from '../domain/operations';
 import { ReturnCode } from '../domain/return-codes';
 import { meterAdd, meterDelete, meterModify, meterResume, meterSuspend } from './account-service';
+import { meterChange } from './meter-change-service';
 import { cancelRecharge, recharge, remainOption } from './money-service';
 import type { OperationHandler } from './operation';
 import { batchChangePrice, changePrice } from './price-service';
@@ -25,7 +26,7 @@ export const OPERATION_REGISTRY: Record<OperationName, OperationDefinition> = {
   MeterDelete: { handler: meterDelete, dataFromRequired: true },
   MeterSuspend: { handler: meterSuspend, dataFromRequired: true },
   MeterResume: { handler: meterResume, dataFromRequired: true },
-  MeterChange: { handler: notSupportedYet, dataFromRequired: true },
+  MeterChange: { handler: meterChange, dataFromRequired: true },
   ReadCurrentData: { handler: readCurrentData, dataFromRequired: false },
   Recharge: { handler: recharge, dataFromRequired: true },
   CancelRecharge: { handler: cancelRecharge, dataFromRequired: true },
