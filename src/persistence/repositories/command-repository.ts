@@ -58,30 +58,28 @@ export class CommandRepository {
    * Re-prices many meters and queues one `price_change` for each, in one statement whatever
    * their number (issue 3: set-based batches). The UPDATE that moves each meter to the new price
    * also takes its next command sequence, exactly as `enqueue` does for one meter, and the INSERT
-   * queues the commands from what it returned. The MeterIDs travel as one array parameter, so
-   * PostgreSQL's limit of 65535 bind parameters never applies. The caller holds the meter rows
-   * locked (MeterRepository.lockAndFindFirstUnfitPair), so no other sequence can slip in between.
+   * queues the commands from what it returned; a meter named twice is updated, and queued, once.
+   * The MeterIDs travel as one array parameter, so PostgreSQL's limit of 65535 bind parameters
+   * never applies. The caller holds the meter rows locked
+   * (MeterRepository.lockAndFindFirstUnfitPair), so no other sequence can slip in between.
    *
    * Returns how many commands were queued: one per distinct meter.
    */
   async enqueuePriceChanges(change: BulkPriceChange): Promise<number> {
     const rows = (await this.manager.query(
-      `WITH target AS (
-         SELECT DISTINCT meter.id
-           FROM unnest($2::text[]) AS requested (meter_id)
-           JOIN meter ON meter.tenant_id = $1 AND meter.meter_id = requested.meter_id
-       ), advanced AS (
+      `WITH advanced AS (
          UPDATE meter
             SET last_command_sequence = meter.last_command_sequence + 1,
                 price_scheme_id = $3,
                 price_changed_at = $4,
                 updated_at = now()
-           FROM target
-          WHERE meter.id = target.id
+          WHERE meter.tenant_id = $1 AND meter.meter_id = ANY($2::text[])
          RETURNING meter.id, meter.last_command_sequence
        ), queued AS (
-         INSERT INTO meter_command (tenant_id, meter_id, sequence, kind, payload, state, attempts, correlation_id)
-         SELECT $1, advanced.id, advanced.last_command_sequence, 'price_change', $5::jsonb, 'queued', 0, $6
+         INSERT INTO meter_command
+                (tenant_id, meter_id, sequence, kind, payload, state, attempts, correlation_id)
+         SELECT $1, advanced.id, advanced.last_command_sequence, 'price_change', $5::jsonb,
+                'queued', 0, $6
            FROM advanced
          RETURNING 1
        )
@@ -106,7 +104,8 @@ export class CommandRepository {
    */
   async cancelIfQueued(commandId: string): Promise<boolean> {
     const [, affected] = (await this.manager.query(
-      `UPDATE meter_command SET state = 'cancelled', finished_at = now() WHERE id = $1 AND state = 'queued'`,
+      `UPDATE meter_command SET state = 'cancelled', finished_at = now()
+        WHERE id = $1 AND state = 'queued'`,
       [commandId],
     )) as [unknown[], number];
     return affected === 1;
