@@ -14,12 +14,20 @@ describe('money on a meter', () => {
     platform.database.dataSource.query(text, parameters) as Promise<T[]>;
   const call = (operation: Parameters<typeof callOperation>[2], fields: Record<string, unknown>) =>
     callOperation(platform, 'rest', operation, JSON.stringify({ DataFrom: TENANT, ...fields }));
+  const TIME = '2019-10-02 12:34:22';
   const recharge = (meterId: string, tradeNo: string, amount: unknown, userId = `U${meterId}`) =>
-    call('Recharge', { UserID: userId, MeterID: meterId, TradeNo: tradeNo, RechargeTime: '2019-10-02 12:34:22', RechargeAmt: amount });
+    call('Recharge', { UserID: userId, MeterID: meterId, TradeNo: tradeNo, RechargeTime: TIME, RechargeAmt: amount });
   const cancel = (meterId: string, tradeNo: string, amount: unknown) =>
-    call('CancelRecharge', { UserID: `U${meterId}`, MeterID: meterId, TradeNo: tradeNo, CancelTime: '2019-10-02 12:44:22', CancelAmt: amount });
+    call('CancelRecharge', { UserID: `U${meterId}`, MeterID: meterId, TradeNo: tradeNo, CancelTime: TIME, CancelAmt: amount });
   const remain = (meterId: string, tradeNo: string, option: unknown, amount: unknown) =>
-    call('RemainOption', { UserID: `U${meterId}`, MeterID: meterId, TradeNo: tradeNo, CMDOption: option, OptionTime: '2019-10-02 12:34:22', OptionAmt: amount });
+    call('RemainOption', {
+      UserID: `U${meterId}`,
+      MeterID: meterId,
+      TradeNo: tradeNo,
+      CMDOption: option,
+      OptionTime: TIME,
+      OptionAmt: amount,
+    });
   const open = async (meterId: string, extra: { preSaving?: string; model?: string; dataFrom?: string } = {}) => {
     const payload = meterAddPayload({ userId: `U${meterId}`, meterId, dataFrom: TENANT, ...extra });
     expect((await callOperation(platform, 'rest', 'MeterAdd', payload)).code).toBe(0);
@@ -55,10 +63,16 @@ describe('money on a meter', () => {
     });
 
     it('names a missing field (80002003) and refuses a bad RechargeTime (80002002)', async () => {
-      const missing = await call('Recharge', { UserID: 'UM1', MeterID: 'M1', RechargeTime: '2019-10-02 12:34:22', RechargeAmt: 5 });
+      const missing = await call('Recharge', { UserID: 'UM1', MeterID: 'M1', RechargeTime: TIME, RechargeAmt: 5 });
       expect(missing.code).toBe(80002003);
       expect(missing.message).toContain('TradeNo');
-      const badTime = await call('Recharge', { UserID: 'UM1', MeterID: 'M1', TradeNo: 'T-x', RechargeTime: '02/10/2019', RechargeAmt: 5 });
+      const badTime = await call('Recharge', {
+        UserID: 'UM1',
+        MeterID: 'M1',
+        TradeNo: 'T-x',
+        RechargeTime: '02/10/2019',
+        RechargeAmt: 5,
+      });
       expect(badTime.code).toBe(80002002);
     });
 

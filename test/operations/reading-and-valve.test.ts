@@ -16,12 +16,14 @@ describe('current data and valves', () => {
   let tenant: Tenant;
   const sql = <T = Record<string, unknown>>(text: string, parameters: unknown[] = []) =>
     platform.database.dataSource.query(text, parameters) as Promise<T[]>;
-  const call = (operation: Parameters<typeof callOperation>[2], fields: Record<string, unknown>, transport: Transport = 'rest') =>
-    callOperation(platform, transport, operation, JSON.stringify({ DataFrom: TENANT, ...fields }));
+  const call = (operation: Parameters<typeof callOperation>[2], fields: Record<string, unknown>) =>
+    callOperation(platform, 'rest', operation, JSON.stringify({ DataFrom: TENANT, ...fields }));
   const callText = (operation: Parameters<typeof callOperation>[2], payload: string) =>
     callOperation(platform, 'rest', operation, payload);
-  const read = (pairs: Array<[string, string]>, transport: Transport = 'rest') =>
-    callOperation(platform, transport, 'ReadCurrentData', JSON.stringify({ Meters: pairs.map(([UserID, MeterID]) => ({ UserID, MeterID })) }));
+  const read = (pairs: Array<[string, string]>, transport: Transport = 'rest') => {
+    const meters = pairs.map(([UserID, MeterID]) => ({ UserID, MeterID }));
+    return callOperation(platform, transport, 'ReadCurrentData', JSON.stringify({ Meters: meters }));
+  };
   const valve = (meterId: string, control: unknown, userId = `U${meterId}`) =>
     call('ControlValve', { UserID: userId, MeterID: meterId, Control: control });
   const elementOf = (text: string, meterId: string) => new RegExp(`\\{[^{}]*"MeterID":"${meterId}"[^{}]*\\}`).exec(text)?.[0];
@@ -48,16 +50,19 @@ describe('current data and valves', () => {
 
   describe('ReadCurrentData', () => {
     it('keeps 999999999999.9999, 0.0001, 1.2 and "50000" exact from request text to database to response text', async () => {
+      // Payloads written as text: a number token such as 999999999999.9999 must reach the platform as sent.
       const recharge = (meterId: string, tradeNo: string, amount: string) =>
         callText(
           'Recharge',
-          `{"UserID":"U${meterId}","MeterID":"${meterId}","TradeNo":"${tradeNo}","RechargeTime":"2019-10-02 12:34:22","RechargeAmt":${amount},"DataFrom":"${TENANT}"}`,
+          `{"UserID":"U${meterId}","MeterID":"${meterId}","TradeNo":"${tradeNo}",` +
+            `"RechargeTime":"2019-10-02 12:34:22","RechargeAmt":${amount},"DataFrom":"${TENANT}"}`,
         );
       expect((await recharge('A', 'D-1', '1.2')).code).toBe(0);
       expect((await recharge('B', 'D-2', '999999999999.9999')).code).toBe(0);
       const refund = await callText(
         'RemainOption',
-        `{"UserID":"UA","MeterID":"A","TradeNo":"D-3","CMDOption":1000,"OptionTime":"2019-10-02 12:34:22","OptionAmt":0.0001,"DataFrom":"${TENANT}"}`,
+        `{"UserID":"UA","MeterID":"A","TradeNo":"D-3","CMDOption":1000,"OptionTime":"2019-10-02 12:34:22",` +
+          `"OptionAmt":0.0001,"DataFrom":"${TENANT}"}`,
       );
       expect(refund.code).toBe(0);
 
@@ -127,7 +132,8 @@ describe('current data and valves', () => {
 
     it('runs the same number of SQL statements for 10 meters as for 1,000', async () => {
       await seedMeters(platform, tenant.id, 'R', 1000);
-      const pairs = (count: number) => Array.from({ length: count }, (_, index): [string, string] => [`RU${index + 1}`, `RM${index + 1}`]);
+      const pairs = (count: number) =>
+        Array.from({ length: count }, (_, index): [string, string] => [`RU${index + 1}`, `RM${index + 1}`]);
 
       const few = await countTransactionStatements(platform, 'meter_snapshot AS snapshot', () => read(pairs(10)));
       const many = await countTransactionStatements(platform, 'meter_snapshot AS snapshot', async () => {
