@@ -1,3 +1,4 @@
+import { parse as parseLosslessJson } from 'lossless-json';
 import { parseExpressionAt, type Expression, type Node } from 'acorn';
 import { PlatformError } from './errors';
 import { ReturnCode } from './return-codes';
@@ -68,179 +69,44 @@ function readWithAcorn(source: string): PayloadValue {
 export const payloadReaders = { plainJson: readPlainJson, acorn: readWithAcorn };
 
 /**
- * The common case, read fast: JSON as CIS systems send it, with the spec examples' quirks
- * (unquoted ASCII keys, single quotes, trailing commas). A BatchChangePrice of 100,000 meters is
- * some 6 MB; acorn's syntax tree of it takes seconds and hundreds of MB, this reader a fraction
- * of either (issue 3's benchmark). Whatever lies outside this subset (comments, other escapes or
- * white space, unusual numbers, non-ASCII bare keys) and any error make it answer undefined, and
- * acorn reads the text instead: what is accepted, and how it is refused, stays acorn's call.
+ * The common case, read fast: strict JSON, which is what CIS serializers send. lossless-json
+ * hands every number over as its source text, so money keeps every digit (DECISIONS §4); a
+ * BatchChangePrice of 100,000 meters (some 6 MB) reads in a fraction of acorn's time and memory.
+ * Anything that is not strict JSON (the spec examples' bare keys, single quotes, trailing commas)
+ * or any error makes it answer undefined, and acorn reads the text instead: what is accepted, and
+ * how it is refused, stays acorn's call.
  */
 function readPlainJson(source: string): PayloadValue | undefined {
-  const reader = new PlainJsonReader(source);
+  let parsed: unknown;
   try {
-    const value = reader.value();
-    return reader.atEnd() ? value : undefined;
+    parsed = parseLosslessJson(source, null, keepNumberText);
+  } catch {
+    return undefined;
+  }
+  try {
+    return fromLosslessValue(parsed);
   } catch {
     return undefined;
   }
 }
 
-/** Thrown inside PlainJsonReader when the text needs acorn; never escapes readPlainJson. */
-class NotPlainJson extends Error {}
+/** Marks a number's text so that it stays apart from a string of the same characters. */
+function keepNumberText(text: string): NumberText {
+  return new NumberText(text);
+}
 
-class PlainJsonReader {
-  private index = 0;
-
-  constructor(private readonly source: string) {}
-
-  atEnd(): boolean {
-    this.skipSpace();
-    return this.index === this.source.length;
-  }
-
-  value(): PayloadValue {
-    this.skipSpace();
-    const char = this.source[this.index];
-    if (char === '{') return this.object();
-    if (char === '[') return this.array();
-    if (char === '"' || char === "'") return this.string();
-    if (char === '-' || (char !== undefined && char >= '0' && char <= '9')) return this.number();
-    if (this.word('true')) return true;
-    if (this.word('false')) return false;
-    if (this.word('null')) return null;
-    throw new NotPlainJson();
-  }
-
-  private object(): PayloadObject {
+function fromLosslessValue(value: unknown): PayloadValue {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
+  if (value instanceof NumberText) return value;
+  if (Array.isArray(value)) return value.map(fromLosslessValue);
+  if (typeof value === 'object') {
     const object = new PayloadObject();
-    this.index += 1;
-    for (;;) {
-      this.skipSpace();
-      if (this.take('}')) return object;
-      const char = this.source[this.index];
-      const key = char === '"' || char === "'" ? this.string() : this.identifier();
-      this.skipSpace();
-      if (!this.take(':')) throw new NotPlainJson();
-      object.set(key, this.value());
-      this.skipSpace();
-      if (this.take('}')) return object;
-      if (!this.take(',')) throw new NotPlainJson();
+    for (const [key, member] of Object.entries(value as Record<string, unknown>)) {
+      object.set(key, fromLosslessValue(member));
     }
+    return object;
   }
-
-  private array(): PayloadValue[] {
-    const items: PayloadValue[] = [];
-    this.index += 1;
-    for (;;) {
-      this.skipSpace();
-      if (this.take(']')) return items;
-      items.push(this.value());
-      this.skipSpace();
-      if (this.take(']')) return items;
-      if (!this.take(',')) throw new NotPlainJson();
-    }
-  }
-
-  private string(): string {
-    const quote = this.source.charCodeAt(this.index);
-    this.index += 1;
-    let text = '';
-    let start = this.index;
-    for (;;) {
-      const code = this.source.charCodeAt(this.index);
-      if (code === quote) break;
-      if (Number.isNaN(code) || code < 0x20) throw new NotPlainJson();
-      if (code !== 0x5c) {
-        this.index += 1;
-        continue;
-      }
-      text += this.source.slice(start, this.index) + this.escape();
-      start = this.index;
-    }
-    text += this.source.slice(start, this.index);
-    this.index += 1;
-    return text;
-  }
-
-  /** The escapes JSON has; a JavaScript-only one (\x41, \u{...}, \0) goes to acorn. */
-  private escape(): string {
-    const char = this.source[this.index + 1] ?? '';
-    this.index += 2;
-    const simple = SIMPLE_ESCAPES.get(char);
-    if (simple !== undefined) return simple;
-    const hex = this.source.slice(this.index, this.index + 4);
-    if (char !== 'u' || !/^[0-9a-fA-F]{4}$/.test(hex)) throw new NotPlainJson();
-    this.index += 4;
-    return String.fromCharCode(parseInt(hex, 16));
-  }
-
-  /** A JSON number, kept as its text; `01`, `.5`, `5.`, `0x1F` and the like go to acorn. */
-  private number(): NumberText {
-    const match = /-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/y;
-    match.lastIndex = this.index;
-    const found = match.exec(this.source);
-    if (!found) throw new NotPlainJson();
-    this.index += found[0].length;
-    if (continuesToken(this.source.charCodeAt(this.index))) throw new NotPlainJson();
-    return new NumberText(found[0]);
-  }
-
-  private identifier(): string {
-    const start = this.index;
-    while (isAsciiIdentifierPart(this.source.charCodeAt(this.index))) this.index += 1;
-    const name = this.source.slice(start, this.index);
-    if (name === '' || /^\d/.test(name)) throw new NotPlainJson();
-    if (continuesToken(this.source.charCodeAt(this.index))) throw new NotPlainJson();
-    return name;
-  }
-
-  private word(word: string): boolean {
-    if (!this.source.startsWith(word, this.index)) return false;
-    if (continuesToken(this.source.charCodeAt(this.index + word.length))) return false;
-    this.index += word.length;
-    return true;
-  }
-
-  private take(char: string): boolean {
-    if (this.source[this.index] !== char) return false;
-    this.index += 1;
-    return true;
-  }
-
-  private skipSpace(): void {
-    for (;;) {
-      const code = this.source.charCodeAt(this.index);
-      if (code !== 0x20 && code !== 0x09 && code !== 0x0a && code !== 0x0d) return;
-      this.index += 1;
-    }
-  }
-}
-
-const SIMPLE_ESCAPES = new Map([
-  ['"', '"'],
-  ["'", "'"],
-  ['\\', '\\'],
-  ['/', '/'],
-  ['b', '\b'],
-  ['f', '\f'],
-  ['n', '\n'],
-  ['r', '\r'],
-  ['t', '\t'],
-]);
-
-function isAsciiIdentifierPart(code: number): boolean {
-  return (
-    (code >= 0x61 && code <= 0x7a) ||
-    (code >= 0x41 && code <= 0x5a) ||
-    (code >= 0x30 && code <= 0x39) ||
-    code === 0x5f ||
-    code === 0x24
-  );
-}
-
-/** A character that could carry a token on in JavaScript: beyond ASCII, acorn decides. */
-function continuesToken(code: number): boolean {
-  return isAsciiIdentifierPart(code) || code >= 0x80 || code === 0x5c;
+  throw new Error('not a JSON value');
 }
 
 function toPayloadValue(node: Node): PayloadValue {

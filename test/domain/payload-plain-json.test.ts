@@ -2,8 +2,8 @@ import { NumberText, PayloadObject, payloadReaders, type PayloadValue } from '..
 import { SPEC_EXAMPLES } from '../fixtures/spec-examples';
 
 /**
- * The payload has two readers (DECISIONS §4): a fast one for plain JSON and the spec's quirks,
- * and acorn for everything else. The fast one must either read a text exactly as acorn does or
+ * The payload has two readers (DECISIONS §4): lossless-json for strict JSON, and acorn for
+ * everything else. The fast one must either read a text exactly as acorn does or
  * step aside; it must never accept what acorn refuses.
  */
 type Plain = string | boolean | null | { number: string } | Plain[] | { [key: string]: Plain };
@@ -82,11 +82,16 @@ describe('the fast payload reader', () => {
     expect(toPlain(plain)).toEqual(acorn.value);
   });
 
-  it('reads every request example of the spec itself', () => {
-    for (const example of Object.values(SPEC_EXAMPLES)) {
+  it('reads the strict-JSON examples of the spec itself and leaves the bare-key ones to acorn', () => {
+    const bareKeys = ['ReadCurrentData', 'BatchChangePrice'];
+    for (const [operation, example] of Object.entries(SPEC_EXAMPLES)) {
       const plain = payloadReaders.plainJson(example.trim());
-      expect(plain).toBeDefined();
-      expect(toPlain(plain as PayloadValue)).toEqual(acornReading(example.trim()).value);
+      if (bareKeys.includes(operation)) {
+        expect(plain).toBeUndefined();
+        expect(acornReading(example.trim()).failed).toBe(false);
+      } else {
+        expect(toPlain(plain as PayloadValue)).toEqual(acornReading(example.trim()).value);
+      }
     }
   });
 
