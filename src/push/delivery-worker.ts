@@ -33,6 +33,9 @@ export interface DeliveryWorkerOptions {
   stopGraceMs?: number;
 }
 
+/** Each lane logs what it did once per this interval (tenant-lane.ts, logSummary). */
+const SUMMARY_INTERVAL_MS = 10_000;
+
 /** How long a tenant's push keys are reused before they are read again (push-keys.ts). */
 const KEYS_TTL_MS = 5_000;
 
@@ -50,6 +53,7 @@ export class DeliveryWorker {
   private settingsLoadedAt = 0;
   private settingsVersion = '';
   private sweptAt = 0;
+  private summarizedAt = 0;
 
   constructor(private readonly options: DeliveryWorkerOptions) {
     this.logger = options.logger.child({ component: 'push' });
@@ -91,6 +95,7 @@ export class DeliveryWorker {
       // Their lease gives them back anyway, only later.
       this.logger.warn({ err: error, count: aborted.length }, 'could not give back aborted pushes');
     }
+    for (const lane of this.lanes.values()) lane.logSummary();
     this.lanes.clear();
     this.logger.info({ abortedAttempts: aborted.length }, 'push worker stopped');
   }
@@ -109,6 +114,7 @@ export class DeliveryWorker {
     try {
       const now = Date.now();
       if (now - this.sweptAt >= this.expirySweepMs) await this.sweepExpired();
+      if (now - this.summarizedAt >= SUMMARY_INTERVAL_MS) this.logSummaries(now);
 
       const ready = [...this.lanes.values()].filter((lane) => lane.hasRoom());
       const repository = new PushOutboxRepository(this.options.dataSource.manager);
@@ -121,6 +127,11 @@ export class DeliveryWorker {
     } catch (error) {
       if (this.options.dataSource.isInitialized) this.logger.error({ err: error }, 'push worker tick failed');
     }
+  }
+
+  private logSummaries(now: number): void {
+    this.summarizedAt = now;
+    for (const lane of this.lanes.values()) lane.logSummary();
   }
 
   private async refreshLanes(): Promise<void> {

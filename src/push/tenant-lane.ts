@@ -50,6 +50,7 @@ export class TenantLane {
   private consecutiveNoAnswer = 0;
   private circuitOpenUntil = 0;
   private settled?: () => void;
+  private readonly tally = new AttemptTally();
 
   constructor(
     private target: PushTarget,
@@ -237,7 +238,8 @@ export class TenantLane {
     if (answer.answered && answer.returnCode === ReturnCode.Success) {
       this.closeCircuit();
       this.dependencies.writer.recordDelivered(claim.id);
-      this.logger.info({ ...context, code: 0 }, 'push delivered');
+      this.tally.count(context.durationMs, undefined);
+      this.logger.debug({ ...context, code: 0 }, 'push delivered');
       return;
     }
     if (!answer.answered && this.abort.signal.aborted) {
@@ -265,7 +267,21 @@ export class TenantLane {
       retryDelayMs: retryDelay,
       maxAgeSeconds: this.target.maxAgeSeconds,
     });
-    this.logger.warn({ ...context, code, error, retryInMs: retryDelay }, 'push failed');
+    this.tally.count(context.durationMs, { code, error });
+    this.logger.debug({ ...context, code, error, retryInMs: retryDelay }, 'push failed');
+  }
+
+  /**
+   * Logs what the lane did since the last call, one line, if it did anything: at info when every
+   * attempt was delivered, at warn with the latest failure otherwise. A line per push would be a
+   * thousand lines a second that nobody follows (they are at debug).
+   */
+  logSummary(): void {
+    const summary = this.tally.take();
+    if (!summary) return;
+    const line = { ...summary, inFlight: this.inFlight.size, paused: this.consecutiveNoAnswer >= CIRCUIT_THRESHOLD };
+    if (summary.failed === 0) this.logger.info(line, 'pushes delivered');
+    else this.logger.warn(line, 'pushes failed and will be retried');
   }
 
   private countNoAnswer(): void {
@@ -309,5 +325,44 @@ export class TenantLane {
         done();
       };
     });
+  }
+}
+
+/** Attempts of one lane between two summaries. */
+class AttemptTally {
+  private delivered = 0;
+  private failed = 0;
+  private totalMs = 0;
+  private maxMs = 0;
+  private lastFailure?: { code: number | null; error: string };
+
+  count(durationMs: number, failure: { code: number | null; error: string } | undefined): void {
+    if (failure) {
+      this.failed += 1;
+      this.lastFailure = failure;
+    } else {
+      this.delivered += 1;
+    }
+    this.totalMs += durationMs;
+    this.maxMs = Math.max(this.maxMs, durationMs);
+  }
+
+  take() {
+    const attempts = this.delivered + this.failed;
+    if (attempts === 0) return undefined;
+    const summary = {
+      delivered: this.delivered,
+      failed: this.failed,
+      averageMs: Math.round(this.totalMs / attempts),
+      maxMs: this.maxMs,
+      lastFailureCode: this.lastFailure?.code,
+      lastFailure: this.lastFailure?.error,
+    };
+    this.delivered = 0;
+    this.failed = 0;
+    this.totalMs = 0;
+    this.maxMs = 0;
+    this.lastFailure = undefined;
+    return summary;
   }
 }

@@ -1,0 +1,377 @@
+/**
+ * `npm run bench:push`: the CIS push of spec §6 (issue 6), measured end to end.
+ *
+ * 1. Throughput: pushes per second from the outbox to the reference CIS receiver, REST plaintext,
+ *    REST encrypted (DECISIONS §3 on both sides) and SOAP encrypted, one tenant; then four
+ *    tenants at once. Target: at least 1,000 pushes/s.
+ * 2. Isolation: how much longer a healthy tenant B takes to deliver the same backlog while tenant A
+ *    has a backlog of its own to a dead CIS (connection refused), then to a stalled one (accepts,
+ *    never answers; A waits its timeout on every attempt). Target: under 10 %. The three runs
+ *    are interleaved over BENCH_ROUNDS rounds and their medians compared.
+ *
+ * The machine is shared: other processes move the figures. The CPU time the platform and the
+ * receiver spent per push (from /proc) is printed too; it does not depend on the load.
+ *
+ * Everything runs as it does in production, each part its own process: the platform
+ * (`node dist/src/main.js`, worker on, LOG_LEVEL=info, its log drained), and the receivers
+ * (`cnmcsp cis-receiver`). The pushes are queued through the outbox contract the meter link calls
+ * (push/outbox.ts), in one transaction per backlog, while the platform runs; the span of a
+ * backlog is from its transaction's commit to the last delivery (delivered_at), so it includes the
+ * worker's pick-up latency.
+ *
+ * Runs on the PostgreSQL server of DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres)
+ * in a fresh database, dropped afterwards. BENCH_PUSHES (default 10000) sets the backlog size,
+ * BENCH_CONCURRENCY (default 8, the platform's default) the pushes in flight per tenant,
+ * BENCH_ROUNDS (default 3) the interleaved rounds of the isolation runs,
+ * BENCH_NODE_ARGS flags for the platform's node (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
+ * A benchmark, not a test: it prints figures; it fails only if a push cannot be delivered.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { Client } from 'pg';
+import type { DataSource } from 'typeorm';
+import { openDatabase, type Database } from '../src/persistence/database';
+import { PushAdmin, type PushSettingsChange } from '../src/push/push-admin';
+import { enqueueReadingPushes, type ReadingForPush } from '../src/push/outbox';
+import { CodeSealer } from '../src/security/code-sealer';
+import { TenantKeyService } from '../src/security/tenant-keys';
+import { TenantService } from '../src/services/tenant-service';
+
+const PUSHES = Number(process.env.BENCH_PUSHES ?? 10_000);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const SERVER_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const DIST = path.resolve(__dirname, '..');
+const PLATFORM_SECRET = randomBytes(32).toString('hex');
+
+interface Row {
+  scenario: string;
+  pushes: number;
+  seconds: string;
+  'pushes/s': number;
+  note: string;
+}
+
+interface Owner {
+  tenantId: number;
+  code: string;
+  meterRowId: string;
+  meterNo: string;
+}
+
+async function main(): Promise<void> {
+  const scratch = await createScratchDatabase(SERVER_URL);
+  const children: ChildProcess[] = [];
+  let database: Database | undefined;
+  try {
+    database = await openDatabase({ databaseUrl: scratch.url, poolSize: 4 });
+    const dataSource = database.dataSource;
+    const registrationCode = randomBytes(32).toString('hex').toUpperCase();
+
+    const healthy = await startReceiver(children, ['--registration-code', registrationCode]);
+    const receiverPid = children.at(-1)!.pid!;
+    const stalled = await startReceiver(children, ['--stall']);
+    const deadUrl = `http://127.0.0.1:${await freePort()}`;
+    await startPlatform(children, scratch.url);
+    const platformPid = children.at(-1)!.pid!;
+
+    const bench = new PushBench(dataSource, registrationCode, { platform: platformPid, receiver: receiverPid });
+    const rows: Row[] = [];
+    console.log(`CPUs: ${os.cpus().length}, load average before: ${os.loadavg().map((load) => load.toFixed(1)).join(' ')}`);
+    console.log(`backlog ${PUSHES} pushes per tenant, ${CONCURRENCY} in flight per tenant\n`);
+
+    const rest = (url: string) => ({ readingUrl: `${url}/rest/RealTimeData`, alarmUrl: `${url}/rest/AlarmData` });
+    const soap = (url: string) => ({ readingUrl: `${url}/CIS_PushReceiver.asmx`, alarmUrl: `${url}/CIS_PushReceiver.asmx`, format: 'soap' as const });
+
+    // A short warm-up: connections, JIT, the receiver's first allocations.
+    await bench.run([await bench.tenant('warm', rest(healthy), false)], Math.min(PUSHES, 2_000));
+
+    rows.push(await bench.row('REST, plaintext, 1 tenant', [await bench.tenant('rp', rest(healthy), false)]));
+    rows.push(await bench.row('REST, encrypted, 1 tenant', [await bench.tenant('re', rest(healthy), true)]));
+    rows.push(await bench.row('SOAP, encrypted, 1 tenant', [await bench.tenant('se', soap(healthy), true)]));
+    const four = [];
+    for (const index of [1, 2, 3, 4]) four.push(await bench.tenant(`m${index}`, rest(healthy), true));
+    rows.push(await bench.row('REST, encrypted, 4 tenants at once', four, PUSHES / 4));
+
+    console.log('\nisolation: tenant B alone, then beside tenant A whose CIS is dead or stalled');
+    // Interleaved rounds in rotating order, medians compared: the machine's other load moves the
+    // figures of any single run by more than the effect measured.
+    const isolationScenarios = [
+      { name: 'B alone', broken: undefined },
+      { name: 'B beside A (connection refused)', broken: rest(deadUrl) },
+      { name: 'B beside A (stalled, 10 s timeout)', broken: rest(stalled) },
+    ];
+    const spans = new Map<string, number[]>(isolationScenarios.map((scenario) => [scenario.name, []]));
+    const otherDelivered = new Map<string, number>();
+    for (let round = 0; round < ROUNDS; round += 1) {
+      for (let index = 0; index < isolationScenarios.length; index += 1) {
+        const scenario = isolationScenarios[(round + index) % isolationScenarios.length]!;
+        const result = await bench.isolation(scenario.name, rest(healthy), scenario.broken);
+        spans.get(scenario.name)!.push(result.seconds);
+        otherDelivered.set(scenario.name, (otherDelivered.get(scenario.name) ?? 0) + result.otherDelivered);
+      }
+    }
+    const baseline = median(spans.get('B alone')!);
+    for (const scenario of isolationScenarios) {
+      const seconds = median(spans.get(scenario.name)!);
+      const slowdown = ((seconds - baseline) / baseline) * 100;
+      rows.push({
+        scenario: `${scenario.name}, median of ${ROUNDS}`,
+        pushes: PUSHES,
+        seconds: seconds.toFixed(2),
+        'pushes/s': Math.round(PUSHES / seconds),
+        note: scenario.broken
+          ? `B ${slowdown >= 0 ? '+' : ''}${slowdown.toFixed(1)} % vs alone; A delivered ${otherDelivered.get(scenario.name)}`
+          : `runs: ${spans.get(scenario.name)!.map((span) => span.toFixed(1)).join(', ')} s`,
+      });
+    }
+
+    console.log(`\nload average after: ${os.loadavg().map((load) => load.toFixed(1)).join(' ')}`);
+    console.table(rows);
+  } finally {
+    for (const child of children) child.kill('SIGTERM');
+    await database?.close();
+    await scratch.drop();
+  }
+}
+
+class PushBench {
+  private readonly tenants: TenantService;
+  private readonly admin: PushAdmin;
+  private readonly keys: TenantKeyService;
+  private readingCounter = 0;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly registrationCode: string,
+    private readonly pids: { platform: number; receiver: number },
+  ) {
+    this.tenants = new TenantService(dataSource);
+    this.admin = new PushAdmin(dataSource);
+    this.keys = new TenantKeyService(dataSource, new CodeSealer(Buffer.from(PLATFORM_SECRET, 'hex')));
+  }
+
+  /** A tenant with one meter (written straight into the database: the setup is not measured). */
+  async tenant(code: string, urls: PushSettingsChange, encrypted: boolean): Promise<Owner> {
+    const tenant = await this.tenants.create({ code, name: `压测燃气公司-${code}`, plaintext: !encrypted });
+    if (encrypted) await this.keys.issue(code, this.registrationCode);
+    const [meter] = (await this.dataSource.query(
+      `WITH price AS (
+         INSERT INTO price_scheme (tenant_id, price_id, price_mode, price1) VALUES ($1, 'P', 100, 3.2) RETURNING id
+       ), customer AS (
+         INSERT INTO customer (tenant_id, user_id, user_name) VALUES ($1, 'U1', 'U1') RETURNING id
+       )
+       INSERT INTO meter (tenant_id, customer_id, meter_id, meter_no, model_code, protocol_code, gprs_dtu,
+                          dtu_meter_type, gprs_addr, meter_addr, operator_name, area_name, price_scheme_id)
+       SELECT $1, customer.id, 'M1', 'M1', 'CNMCPUJE', 'CNModbusV61', 'M1', 'ICJEW', '1', '1', 'bench', 'bench', price.id
+         FROM customer, price
+       RETURNING id`,
+      [tenant.id],
+    )) as Array<{ id: string }>;
+    await this.admin.configure(code, { concurrency: CONCURRENCY, ...urls });
+    return { tenantId: tenant.id, code, meterRowId: String(meter!.id), meterNo: 'M1' };
+  }
+
+  async row(scenario: string, owners: Owner[], perTenant = PUSHES): Promise<Row> {
+    const platformBefore = cpuMilliseconds(this.pids.platform);
+    const receiverBefore = cpuMilliseconds(this.pids.receiver);
+    const result = await this.run(owners, perTenant);
+    const perPush = (before: number, pid: number) => ((cpuMilliseconds(pid) - before) / result.pushes).toFixed(2);
+    const row = {
+      scenario,
+      pushes: result.pushes,
+      seconds: result.seconds.toFixed(2),
+      'pushes/s': Math.round(result.pushes / result.seconds),
+      note:
+        `CPU ms per push: platform ${perPush(platformBefore, this.pids.platform)}, ` +
+        `receiver ${perPush(receiverBefore, this.pids.receiver)}`,
+    };
+    console.log(`${scenario}: ${row.pushes} in ${row.seconds} s = ${row['pushes/s']}/s`);
+    return row;
+  }
+
+  /** Queues `perTenant` pushes for each owner in one transaction and waits for all to be delivered. */
+  async run(owners: Owner[], perTenant: number): Promise<{ pushes: number; seconds: number }> {
+    const ids = owners.map((owner) => owner.tenantId);
+    await this.enqueue(owners.flatMap((owner) => this.readings(owner, perTenant)));
+    await this.waitDelivered(ids, perTenant * owners.length);
+    return { pushes: perTenant * owners.length, seconds: await this.span(ids) };
+  }
+
+  /** B's backlog, alone or beside A's backlog to a CIS that does not answer. */
+  async isolation(
+    scenario: string,
+    healthy: PushSettingsChange,
+    broken?: PushSettingsChange,
+  ): Promise<{ scenario: string; pushes: number; seconds: number; otherDelivered: number }> {
+    const label = scenario.replace(/\W+/g, '').slice(0, 12).toLowerCase() + this.readingCounter;
+    const b = await this.tenant(`b${label}`, healthy, true);
+    const a = broken ? await this.tenant(`a${label}`, broken, true) : undefined;
+    // A's backlog first, so that A's lane is busy failing when B's arrives.
+    if (a) {
+      await this.enqueue(this.readings(a, PUSHES));
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+    }
+    await this.enqueue(this.readings(b, PUSHES));
+    await this.waitDelivered([b.tenantId], PUSHES);
+    const seconds = await this.span([b.tenantId]);
+    const otherDelivered = a ? await this.delivered([a.tenantId]) : 0;
+    // A's backlog is no one's business from here: stop pushing it so the next scenario is alone.
+    if (a) await this.admin.configure(a.code, { readingUrl: null, alarmUrl: null });
+    console.log(`${scenario}: B's ${PUSHES} in ${seconds.toFixed(2)} s`);
+    return { scenario, pushes: PUSHES, seconds, otherDelivered };
+  }
+
+  private readings(owner: Owner, count: number): ReadingForPush[] {
+    return Array.from({ length: count }, () => {
+      this.readingCounter += 1;
+      return {
+        tenantId: owner.tenantId,
+        meterRowId: owner.meterRowId,
+        userNo: 'U1',
+        meterNo: owner.meterNo,
+        readAt: new Date(Date.UTC(2026, 0, 1) + this.readingCounter * 1000),
+        reading: `${this.readingCounter}.1234`,
+        valveState: '01',
+        temperature: '21.5',
+        pressure: '2.1',
+        remainMoney: '88.8',
+        totalBuyMoney: '200',
+        totalUsedGas: '35.1',
+        totalUsedMoney: '111.2',
+        price: '3.2',
+      };
+    });
+  }
+
+  private async enqueue(readings: ReadingForPush[]): Promise<void> {
+    await this.dataSource.transaction((manager) => enqueueReadingPushes(manager, readings));
+  }
+
+  private async delivered(tenantIds: number[]): Promise<number> {
+    const [row] = (await this.dataSource.query(
+      `SELECT count(*)::int AS n FROM push_outbox WHERE tenant_id = ANY ($1) AND state = 'delivered'`,
+      [tenantIds],
+    )) as Array<{ n: number }>;
+    return row!.n;
+  }
+
+  private async waitDelivered(tenantIds: number[], count: number): Promise<void> {
+    const deadline = Date.now() + 10 * 60_000;
+    while ((await this.delivered(tenantIds)) < count) {
+      if (Date.now() > deadline) throw new Error(`not all ${count} pushes delivered within 10 minutes`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  /** From the backlog's commit (created_at) to its last delivery, in seconds. */
+  private async span(tenantIds: number[]): Promise<number> {
+    const [row] = (await this.dataSource.query(
+      `SELECT extract(epoch FROM max(delivered_at) - min(created_at))::float AS seconds
+         FROM push_outbox WHERE tenant_id = ANY ($1)`,
+      [tenantIds],
+    )) as Array<{ seconds: number }>;
+    return row!.seconds;
+  }
+}
+
+async function startPlatform(children: ChildProcess[], databaseUrl: string): Promise<void> {
+  const port = await freePort();
+  const nodeArguments = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const child = spawn(process.execPath, [...nodeArguments, path.join(DIST, 'src/main.js')], {
+    env: {
+      ...process.env,
+      DATABASE_URL: databaseUrl,
+      PLATFORM_SECRET,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DEMO_TENANT: 'off',
+      LOG_LEVEL: 'info',
+      PUSH_WORKER: 'on',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  await waitForLine(child, /"msg":"platform started"/, 'the platform');
+}
+
+async function startReceiver(children: ChildProcess[], args: string[]): Promise<string> {
+  const port = await freePort();
+  const child = spawn(
+    process.execPath,
+    [path.join(DIST, 'src/cli/main.js'), 'cis-receiver', '--port', String(port), ...args],
+    { env: { ...process.env, LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  children.push(child);
+  await waitForLine(child, /reference CIS receiver listening/, 'the receiver');
+  return `http://127.0.0.1:${port}`;
+}
+
+/** Resolves on the first output line matching `pattern`; the output is drained from then on. */
+function waitForLine(child: ChildProcess, pattern: RegExp, what: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let output = '';
+    const timer = setTimeout(() => reject(new Error(`${what} did not start within 60 s:\n${output}`)), 60_000);
+    const watch = (chunk: Buffer) => {
+      if (output.length < 100_000) output += chunk.toString('utf8');
+      if (pattern.test(output)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout?.on('data', watch);
+    child.stderr?.on('data', watch);
+    child.once('exit', (code) => reject(new Error(`${what} exited with ${code}:\n${output}`)));
+  });
+}
+
+/** User plus system CPU time a process has used so far (/proc/<pid>/stat, clock ticks of 10 ms). */
+function cpuMilliseconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((left, right) => left - right);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address() as { port: number };
+      server.close(() => resolve(address.port));
+    });
+  });
+}
+
+async function createScratchDatabase(serverUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `cnmcsp_bench_push_${randomBytes(4).toString('hex')}`;
+  const admin = new URL(serverUrl);
+  admin.pathname = '/postgres';
+  const run = async (sql: string) => {
+    const client = new Client({ connectionString: admin.toString() });
+    await client.connect();
+    try {
+      await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  };
+  await run(`CREATE DATABASE ${name}`);
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), drop: () => run(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
