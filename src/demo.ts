@@ -41,6 +41,11 @@ function demoInstructions(url: string, accounts: string[]): string {
           `    curl -s -X POST ${url}/rest/Standard/reading/ReadCurrentData \\`,
           `      -d '{"Meters":[{"UserID":"DEMO0001","MeterID":"DM0001"},{"UserID":"DEMO0003","MeterID":"DM0003"}]}'`,
           '    npm run cli -- command list --tenant cangnan',
+          '  Watch their readings and alarms pushed to a CIS (spec §6, docs/cis-push.md):',
+          '    npm run cli -- cis-receiver --port 9090 &',
+          '    npm run cli -- push set cangnan --reading-url http://127.0.0.1:9090/rest/RealTimeData \\',
+          '      --alarm-url http://127.0.0.1:9090/rest/AlarmData',
+          '    curl -s http://127.0.0.1:9090/admin/stats',
         ]),
     '',
   ].join('\n');
