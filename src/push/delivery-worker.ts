@@ -19,6 +19,9 @@ import { TenantLane } from './tenant-lane';
  *   worker on one database, and a killed process's pushes go out again when their lease ends.
  * - Settings saved by the CLI are picked up at the next tick; changes to the tenant itself (its
  *   name, plaintext flag, status) within `settingsRefreshMs`.
+ *
+ * TODO: delivered pushes are kept forever. A purge of old delivered rows is not written yet; it
+ * would be safe for requestSerialNo, which comes from a sequence, not from the rows.
  */
 export interface DeliveryWorkerOptions {
   dataSource: DataSource;
@@ -147,9 +150,10 @@ export class DeliveryWorker {
     }
     for (const [tenantId, lane] of this.lanes) {
       if (seen.has(tenantId)) continue;
-      // Settings removed or tenant disabled: what is in flight finishes, nothing more is claimed.
+      // Settings removed or tenant disabled: what is in flight finishes, nothing more is claimed,
+      // and what was lined up goes back to the queue.
       this.lanes.delete(tenantId);
-      void lane.stop(Number.POSITIVE_INFINITY);
+      void lane.stop(Number.POSITIVE_INFINITY).then((released) => this.writer.recordReleased(released));
     }
   }
 
