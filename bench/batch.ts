@@ -78,13 +78,14 @@ async function main(): Promise<void> {
   if (wanted.includes('embedded')) backends.push(embeddedBackend());
 
   const results: Figures[] = [];
-  for (const backend of backends) {
-    console.log(`\n== ${backend.name}`);
-    try {
+  try {
+    for (const backend of backends) {
+      console.log(`\n== ${backend.name}`);
       results.push(await runOn(backend));
-    } finally {
-      await backend.cleanUp();
     }
+  } finally {
+    // Every scratch database and data folder goes, those of backends a failure kept from running too.
+    for (const backend of backends) await backend.cleanUp();
   }
   printTable(results);
 }
