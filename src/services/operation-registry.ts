@@ -1,6 +1,4 @@
-import { PlatformError } from '../domain/errors';
 import type { OperationName } from '../domain/operations';
-import { ReturnCode } from '../domain/return-codes';
 import { meterAdd, meterDelete, meterModify, meterResume, meterSuspend } from './account-service';
 import { meterChange } from './meter-change-service';
 import { cancelRecharge, recharge, remainOption } from './money-service';
@@ -14,11 +12,6 @@ export interface OperationDefinition {
   /** Every operation but ReadCurrentData names its tenant in `DataFrom` (spec §5.3). */
   dataFromRequired: boolean;
 }
-
-/** An operation whose issue has not landed: it answers a clear code and never pretends. */
-const notSupportedYet: OperationHandler = async () => {
-  throw new PlatformError(ReturnCode.NotSupportedYet, '该接口功能尚未开通，请联系平台运营方');
-};
 
 export const OPERATION_REGISTRY: Record<OperationName, OperationDefinition> = {
   MeterAdd: { handler: meterAdd, dataFromRequired: true },

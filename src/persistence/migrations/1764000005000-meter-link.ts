@@ -46,26 +46,45 @@ export class MeterLink1764000005000 implements MigrationInterface {
     // One row per state change, per re-send (the state stays 'sent' but the attempt count moves)
     // and per new result message (a sweep that makes an orphaned send due again). The detail is
     // the command's result_message when the change set a new one.
+    //
+    // Statement-level triggers with transition tables: one INSERT ... SELECT per statement, so a
+    // BatchChangePrice that queues 100,000 commands writes their history in one pass instead of
+    // running a function 100,000 times (a row-level trigger cost about three times as much).
     await queryRunner.query(`
-      CREATE FUNCTION meter_command_record_event() RETURNS trigger LANGUAGE plpgsql AS $$
+      CREATE FUNCTION meter_command_record_inserts() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
-        IF TG_OP = 'INSERT' THEN
-          INSERT INTO meter_command_event (command_id, state, attempts, detail)
-            VALUES (NEW.id, NEW.state, NEW.attempts, NEW.result_message);
-        ELSIF NEW.state IS DISTINCT FROM OLD.state OR NEW.attempts IS DISTINCT FROM OLD.attempts
-              OR NEW.result_message IS DISTINCT FROM OLD.result_message THEN
-          INSERT INTO meter_command_event (command_id, state, attempts, detail)
-            VALUES (NEW.id, NEW.state, NEW.attempts,
-                    CASE WHEN NEW.result_message IS DISTINCT FROM OLD.result_message
-                         THEN NEW.result_message END);
-        END IF;
+        INSERT INTO meter_command_event (command_id, state, attempts, detail)
+          SELECT id, state, attempts, result_message FROM inserted_commands;
         RETURN NULL;
       END
       $$`);
     await queryRunner.query(`
-      CREATE TRIGGER meter_command_history
-        AFTER INSERT OR UPDATE OF state, attempts, result_message ON meter_command
-        FOR EACH ROW EXECUTE FUNCTION meter_command_record_event()`);
+      CREATE TRIGGER meter_command_history_insert
+        AFTER INSERT ON meter_command REFERENCING NEW TABLE AS inserted_commands
+        FOR EACH STATEMENT EXECUTE FUNCTION meter_command_record_inserts()`);
+    await queryRunner.query(`
+      CREATE FUNCTION meter_command_record_updates() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        INSERT INTO meter_command_event (command_id, state, attempts, detail)
+          SELECT after_change.id, after_change.state, after_change.attempts,
+                 CASE WHEN after_change.result_message IS DISTINCT FROM before_change.result_message
+                      THEN after_change.result_message END
+            FROM updated_commands AS after_change
+            JOIN previous_commands AS before_change USING (id)
+           WHERE after_change.state IS DISTINCT FROM before_change.state
+              OR after_change.attempts IS DISTINCT FROM before_change.attempts
+              OR after_change.result_message IS DISTINCT FROM before_change.result_message
+           ORDER BY after_change.id;
+        RETURN NULL;
+      END
+      $$`);
+    // Transition tables allow no column list, so the function itself skips rows whose state,
+    // attempts and result did not change.
+    await queryRunner.query(`
+      CREATE TRIGGER meter_command_history_update
+        AFTER UPDATE ON meter_command
+        REFERENCING OLD TABLE AS previous_commands NEW TABLE AS updated_commands
+        FOR EACH STATEMENT EXECUTE FUNCTION meter_command_record_updates()`);
 
     await queryRunner.query(`
       CREATE TABLE link_instance (
@@ -142,8 +161,10 @@ export class MeterLink1764000005000 implements MigrationInterface {
     await queryRunner.query(`ALTER TABLE meter DROP COLUMN valve_state_at`);
     await queryRunner.query(`DROP TABLE gateway`);
     await queryRunner.query(`DROP TABLE link_instance`);
-    await queryRunner.query(`DROP TRIGGER meter_command_history ON meter_command`);
-    await queryRunner.query(`DROP FUNCTION meter_command_record_event()`);
+    await queryRunner.query(`DROP TRIGGER meter_command_history_update ON meter_command`);
+    await queryRunner.query(`DROP TRIGGER meter_command_history_insert ON meter_command`);
+    await queryRunner.query(`DROP FUNCTION meter_command_record_updates()`);
+    await queryRunner.query(`DROP FUNCTION meter_command_record_inserts()`);
     await queryRunner.query(`DROP TABLE meter_command_event`);
     await queryRunner.query(`DROP INDEX meter_command_ack_deadline_idx`);
     await queryRunner.query(`ALTER TABLE meter_command DROP COLUMN sent_by, DROP COLUMN ack_deadline`);
