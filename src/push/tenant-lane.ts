@@ -35,6 +35,9 @@ export interface LaneDependencies {
  */
 const CIRCUIT_THRESHOLD = 3;
 
+/** What became of an attempt: the CIS's answer (or its silence), or not sent at all. */
+type Outcome = CisAnswer | { notSent: string };
+
 export class TenantLane {
   /** Claimed and waiting for a free slot: at most `concurrency` of them (see `wanted`). */
   private readonly waiting: ClaimedPush[] = [];
@@ -199,15 +202,15 @@ export class TenantLane {
     if (this.moreDue || this.inFlight.size === 0) void this.pump();
   }
 
-  private async send(claim: ClaimedPush): Promise<CisAnswer> {
+  private async send(claim: ClaimedPush): Promise<Outcome> {
     const target = this.target;
     const url = claim.kind === 'reading' ? target.readingUrl : target.alarmUrl;
-    if (!url) return { answered: false, reason: `no ${claim.kind} URL configured` };
+    if (!url) return { notSent: `no ${claim.kind} URL configured` };
 
     try {
       const keys = target.plaintext ? undefined : await this.dependencies.keys.keysFor(target.tenantId);
       if (!target.plaintext && !keys) {
-        return { answered: false, reason: 'the tenant has no registration code to encrypt with' };
+        return { notSent: 'the tenant has no registration code to encrypt with (cnmcsp tenant issue-code)' };
       }
 
       return await sendPush({
@@ -223,11 +226,11 @@ export class TenantLane {
     } catch (error) {
       // A platform fault (keys unreadable, a bug), not the CIS's: logged with its stack, retried.
       this.logger.error({ err: error, requestSerialNo: claim.requestSerialNo }, 'push could not be sent');
-      return { answered: false, reason: `platform error: ${(error as Error).message}` };
+      return { notSent: `platform error: ${(error as Error).message}` };
     }
   }
 
-  private settle(claim: ClaimedPush, answer: CisAnswer, durationMs: number): void {
+  private settle(claim: ClaimedPush, answer: Outcome, durationMs: number): void {
     const context = {
       kind: claim.kind,
       requestSerialNo: claim.requestSerialNo,
@@ -235,6 +238,11 @@ export class TenantLane {
       durationMs,
     };
 
+    if ('notSent' in answer) {
+      // The platform's own fault, not the CIS's: no code, no effect on the circuit, retried.
+      this.recordFailure(claim, null, `not sent: ${answer.notSent}`, context.durationMs);
+      return;
+    }
     if (answer.answered && answer.returnCode === ReturnCode.Success) {
       this.closeCircuit();
       this.dependencies.writer.recordDelivered(claim.id);
@@ -255,6 +263,10 @@ export class TenantLane {
     if (answer.answered) this.closeCircuit();
     else this.countNoAnswer();
 
+    this.recordFailure(claim, code, error, context.durationMs);
+  }
+
+  private recordFailure(claim: ClaimedPush, code: number | null, error: string, durationMs: number): void {
     const retryDelay = retryDelayMs(
       { baseMs: this.target.backoffBaseMs, maxMs: this.target.backoffMaxMs },
       claim.attempt,
@@ -267,8 +279,11 @@ export class TenantLane {
       retryDelayMs: retryDelay,
       maxAgeSeconds: this.target.maxAgeSeconds,
     });
-    this.tally.count(context.durationMs, { code, error });
-    this.logger.debug({ ...context, code, error, retryInMs: retryDelay }, 'push failed');
+    this.tally.count(durationMs, { code, error });
+    this.logger.debug(
+      { kind: claim.kind, requestSerialNo: claim.requestSerialNo, attempt: claim.attempt, code, error, retryInMs: retryDelay },
+      'push failed',
+    );
   }
 
   /**

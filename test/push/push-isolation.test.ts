@@ -5,6 +5,7 @@ import { openAccount } from '../support/meter-link';
 import {
   expectPushesDeliveredOnce,
   FAST_POLLING,
+  outboxRows,
   outboxStates,
   pushTo,
   queryOf,
@@ -12,7 +13,7 @@ import {
   startReceiver,
   waitFor,
 } from '../support/push';
-import { keyServiceOf } from '../support/tenant-keys';
+import { keyServiceOf, WORKED_EXAMPLE } from '../support/tenant-keys';
 import { startTestPlatform, type TestPlatform } from '../support/test-platform';
 
 /**
@@ -138,6 +139,27 @@ describe('push isolation, sharing and keys', () => {
       await receiver.close();
     }
   }, 240_000);
+
+  it('keeps an encrypted tenant\'s pushes waiting, with the reason, until it has a registration code', async () => {
+    const owner = await tenantWithMeter();
+    await platform.tenants.update(owner.tenant.code, { plaintext: false });
+    const receiver = await startReceiver({ registrationCode: WORKED_EXAMPLE.registrationCode });
+    try {
+      await pushTo(platform, owner.tenant, receiver);
+      await enqueue(readings(owner, 5));
+      const waiting = await waitFor('the pushes tried', () => outboxRows(platform, owner.tenant.id), (rows) =>
+        rows.every((row) => row.attempts > 0 && row.last_error !== null),
+      );
+      expect(waiting[0]).toMatchObject({ state: 'pending', last_code: null });
+      expect(waiting[0]!.last_error).toContain('not sent: the tenant has no registration code');
+
+      await keyServiceOf(platform).issue(owner.tenant.code, WORKED_EXAMPLE.registrationCode);
+      await deliveryTime(owner.tenant, 5);
+      expect(receiver.statistics()).toMatchObject({ unique: 5, refused: 0 });
+    } finally {
+      await receiver.close();
+    }
+  }, 60_000);
 
   it("encrypts with the tenant's stored registration code; the receiver verifies and decrypts", async () => {
     const owner = await tenantWithMeter();
