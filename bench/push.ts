@@ -24,7 +24,9 @@
  * in a fresh database, dropped afterwards. BENCH_PUSHES (default 10000) sets the backlog size,
  * BENCH_CONCURRENCY (default 8, the platform's default) the pushes in flight per tenant,
  * BENCH_ROUNDS (default 5) the paired runs per isolation scenario,
- * BENCH_NODE_ARGS flags for the platform's node (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
+ * BENCH_NODE_ARGS flags for the platform's node (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`),
+ * BENCH_PLATFORM_LOG a file for the platform's log (its lines per tenant every 10 s), and
+ * BENCH_ONLY=isolation skips part 1.
  * A benchmark, not a test: it prints figures; it fails only if a push cannot be delivered.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -88,15 +90,9 @@ async function main(): Promise<void> {
     const rest = (url: string) => ({ readingUrl: `${url}/rest/RealTimeData`, alarmUrl: `${url}/rest/AlarmData` });
     const soap = (url: string) => ({ readingUrl: `${url}/CIS_PushReceiver.asmx`, alarmUrl: `${url}/CIS_PushReceiver.asmx`, format: 'soap' as const });
 
-    // A short warm-up: connections, JIT, the receiver's first allocations.
-    await bench.run([await bench.tenant('warm', rest(healthy), false)], Math.min(PUSHES, 2_000));
-
-    rows.push(await bench.row('REST, plaintext, 1 tenant', [await bench.tenant('rp', rest(healthy), false)]));
-    rows.push(await bench.row('REST, encrypted, 1 tenant', [await bench.tenant('re', rest(healthy), true)]));
-    rows.push(await bench.row('SOAP, encrypted, 1 tenant', [await bench.tenant('se', soap(healthy), true)]));
-    const four = [];
-    for (const index of [1, 2, 3, 4]) four.push(await bench.tenant(`m${index}`, rest(healthy), true));
-    rows.push(await bench.row('REST, encrypted, 4 tenants at once', four, PUSHES / 4));
+    if (process.env.BENCH_ONLY !== 'isolation') {
+      await throughput(bench, rows, rest(healthy), soap(healthy));
+    }
 
     console.log('\nisolation: tenant B while tenant A pushes to a dead or stalled CIS, vs while A is parked');
     // Paired runs: B alone and B beside A back to back (in alternating order), their ratio taken,
@@ -142,6 +138,24 @@ async function main(): Promise<void> {
     await database?.close();
     await scratch.drop();
   }
+}
+
+/** Part 1: pushes per second, one tenant per format and mode, then four tenants at once. */
+async function throughput(
+  bench: PushBench,
+  rows: Row[],
+  rest: PushSettingsChange,
+  soap: PushSettingsChange,
+): Promise<void> {
+  // A short warm-up: connections, JIT, the receiver's first allocations.
+  await bench.run([await bench.tenant('warm', rest, false)], Math.min(PUSHES, 2_000));
+
+  rows.push(await bench.row('REST, plaintext, 1 tenant', [await bench.tenant('rp', rest, false)]));
+  rows.push(await bench.row('REST, encrypted, 1 tenant', [await bench.tenant('re', rest, true)]));
+  rows.push(await bench.row('SOAP, encrypted, 1 tenant', [await bench.tenant('se', soap, true)]));
+  const four = [];
+  for (const index of [1, 2, 3, 4]) four.push(await bench.tenant(`m${index}`, rest, true));
+  rows.push(await bench.row('REST, encrypted, 4 tenants at once', four, PUSHES / 4));
 }
 
 class PushBench {
@@ -318,6 +332,12 @@ async function startPlatform(children: ChildProcess[], databaseUrl: string): Pro
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.push(child);
+  if (process.env.BENCH_PLATFORM_LOG) {
+    const { createWriteStream } = await import('node:fs');
+    const log = createWriteStream(process.env.BENCH_PLATFORM_LOG);
+    child.stdout?.pipe(log);
+    child.stderr?.pipe(log);
+  }
   await waitForLine(child, /"msg":"platform started"/, 'the platform');
 }
 
