@@ -55,3 +55,34 @@ function isExecutable(path: string): boolean {
     return false;
   }
 }
+
+/**
+ * The mono runtime occasionally dies of a native crash in its own I/O thread pool (a known class
+ * of mono bug, seen on a loaded CI machine): the process ends by a signal, or mono prints its
+ * crash report. That says nothing about the platform, so a test may run its scenario once more
+ * from a clean start; every other failure, and a second crash, still fails the test.
+ */
+export class ClientRuntimeCrash extends Error {
+  constructor(program: string, signal: string | null, stdout: string, stderr: string) {
+    super(
+      `${program} crashed (${signal ?? 'native crash report'}) after printing ${JSON.stringify(stdout)}; ` +
+        `stderr begins: ${stderr.slice(0, 2000)}`,
+    );
+    this.name = 'ClientRuntimeCrash';
+  }
+}
+
+export function isRuntimeCrash(signal: string | null, stderr: string): boolean {
+  return signal !== null || /Native Crash Reporting|External Debugger Dump|Got a SIG[A-Z]+/.test(stderr);
+}
+
+/** Runs `scenario`; after a ClientRuntimeCrash, warns and runs it once more. */
+export async function retryAfterRuntimeCrash<T>(scenario: () => Promise<T>): Promise<T> {
+  try {
+    return await scenario();
+  } catch (error) {
+    if (!(error instanceof ClientRuntimeCrash)) throw error;
+    console.warn(`The client runtime crashed; running the scenario once more from a clean start. ${error.message}`);
+    return scenario();
+  }
+}
