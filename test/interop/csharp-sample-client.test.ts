@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { parseRegistrationCode } from '../../src/security/message-crypto';
-import { describeIfTools } from '../support/interop';
+import { describeIfTools, retryAfterRuntimeCrash, runMono } from '../support/interop';
 import { ACCOUNT_OPERATIONS, isSpecCode, TOUR } from '../support/operation-tour';
 import { countRows } from '../support/row-counts';
 import { createKeyedTenant } from '../support/tenant-keys';
@@ -32,12 +32,9 @@ describeIfTools(['mono', 'mcs', 'wsdl'], 'the C# sample client (clients/csharp/S
   let registrationCode: string;
 
   /** Runs the compiled sample; one parsed line per call. */
-  async function runSample(code: string): Promise<PrintedCall[]> {
-    const endpoint = `${platform.url}/WSI_MIDDataServices.asmx`;
-    const { stdout } = await run('mono', ['SampleClient.exe', code, endpoint, '苍南仪表集团'], {
-      cwd: directory,
-      env: { ...process.env, LANG: 'C.UTF-8' },
-    });
+  async function runSample(code: string, on: TestPlatform = platform): Promise<PrintedCall[]> {
+    const endpoint = `${on.url}/WSI_MIDDataServices.asmx`;
+    const stdout = await runMono(['SampleClient.exe', code, endpoint, '苍南仪表集团'], { cwd: directory });
     return stdout
       .trimEnd()
       .split('\n')
@@ -64,7 +61,16 @@ describeIfTools(['mono', 'mcs', 'wsdl'], 'the C# sample client (clients/csharp/S
   });
 
   it('runs all 13 operations encrypted; every answer verifies and carries a spec code', async () => {
-    const calls = await runSample(registrationCode);
+    // The tour opens and closes one account, so a rerun after a crash of mono starts from nothing.
+    let attempt = 0;
+    let toured = platform;
+    const calls = await retryAfterRuntimeCrash(async () => {
+      attempt += 1;
+      if (attempt === 1) return runSample(registrationCode);
+      toured = await startTestPlatform();
+      const { code } = await createKeyedTenant(toured, { code: 'cangnan', name: '苍南仪表集团' });
+      return runSample(code, toured);
+    });
 
     expect(calls.map((call) => call.operation)).toEqual(TOUR);
     for (const call of calls) {
@@ -73,8 +79,9 @@ describeIfTools(['mono', 'mcs', 'wsdl'], 'the C# sample client (clients/csharp/S
       expect(isSpecCode(call.iRet)).toBe(true);
       if (ACCOUNT_OPERATIONS.has(call.operation as never)) expect([call.operation, call.iRet]).toEqual([call.operation, 0]);
     }
-    const [meter] = await platform.database.dataSource.query(`SELECT state FROM meter ORDER BY id DESC LIMIT 1`);
+    const [meter] = await toured.database.dataSource.query(`SELECT state FROM meter ORDER BY id DESC LIMIT 1`);
     expect(meter).toEqual({ state: -2 });
+    if (toured !== platform) await toured.close();
   }, 180_000);
 
   it('is refused with 80003001, in plaintext and with nothing stored, under a wrong registration code', async () => {
@@ -82,7 +89,7 @@ describeIfTools(['mono', 'mcs', 'wsdl'], 'the C# sample client (clients/csharp/S
     expect(parseRegistrationCode(wrongCode)).toBeDefined();
     const before = await countRows(platform.database.dataSource);
 
-    const calls = await runSample(wrongCode);
+    const calls = await retryAfterRuntimeCrash(() => runSample(wrongCode));
 
     expect(calls).toHaveLength(13);
     for (const call of calls) expect(call).toMatchObject({ iRet: 80003001, trust: 'plain', answer: { ReturnCode: 80003001 } });

@@ -3,6 +3,7 @@
  * a program is missing the tests are skipped with a visible warning, except when
  * CNMCSP_REQUIRE_INTEROP=1 (set it in CI), where a missing program fails the suite instead.
  */
+import { spawn } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 
@@ -85,4 +86,25 @@ export async function retryAfterRuntimeCrash<T>(scenario: () => Promise<T>): Pro
     console.warn(`The client runtime crashed; running the scenario once more from a clean start. ${error.message}`);
     return scenario();
   }
+}
+
+/**
+ * Runs a mono program to its end and returns what it printed; a crash of the runtime rejects with
+ * ClientRuntimeCrash, any other failure with an Error carrying the exit code and stderr.
+ */
+export function runMono(args: string[], options: { cwd?: string; input?: string } = {}): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('mono', args, { cwd: options.cwd, env: { ...process.env, LANG: 'C.UTF-8' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      if (code === 0) resolve(stdout);
+      else if (isRuntimeCrash(signal, stderr)) reject(new ClientRuntimeCrash(`mono ${args[0]}`, signal, stdout, stderr));
+      else reject(new Error(`mono ${args.join(' ')} exited ${code}: ${stderr}`));
+    });
+    child.stdin.end(options.input ?? '', 'utf8');
+  });
 }
