@@ -7,6 +7,7 @@ import { parsePayload, type PayloadObject } from '../domain/payload';
 import { ReturnCode, defaultMessage } from '../domain/return-codes';
 import type { Logger } from '../logger';
 import { Store } from '../persistence/repositories/store';
+import { runTransaction } from '../persistence/transaction';
 import { OPERATION_REGISTRY } from '../services/operation-registry';
 import type { OperationResult } from '../services/operation';
 import type { InboundMessage, MessageHandler, OutboundMessage } from '../transport/message';
@@ -84,7 +85,7 @@ async function runOperation(
 ): Promise<OperationResult | undefined> {
   const { handler } = OPERATION_REGISTRY[message.operation];
   const receivedAt = new Date();
-  const result = await dataSource.transaction('READ COMMITTED', (manager) =>
+  const result = await runTransaction(dataSource, (manager) =>
     handler(payload, { tenant, requestId: message.requestId, store: new Store(manager), receivedAt }),
   );
   return result ?? undefined;

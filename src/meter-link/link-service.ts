@@ -1,5 +1,6 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import type { Logger } from '../logger';
+import { runTransaction } from '../persistence/transaction';
 import { enqueueAlarmPushes, enqueueReadingPushes } from '../push/outbox';
 import { alarmMessage } from './alarm-types';
 import type { LinkSettings } from './command-policy';
@@ -168,7 +169,7 @@ export class MeterLinkService {
   }
 
   private transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
-    return this.dependencies.dataSource.transaction('READ COMMITTED', work);
+    return runTransaction(this.dependencies.dataSource, work);
   }
 
   /** One line per command movement, each with the correlation id of the CIS call that made it. */

@@ -7,3 +7,11 @@ export function isUniqueViolation(error: unknown, constraint?: string): boolean 
   if (code !== UNIQUE_VIOLATION) return false;
   return constraint === undefined || violated === constraint;
 }
+
+/** deadlock_detected and serialization_failure: the transaction was rolled back and may run again. */
+const TRANSIENT_CONFLICTS = new Set(['40P01', '40001']);
+
+export function isTransientConflict(error: unknown): boolean {
+  const candidate = (error as { driverError?: unknown } | undefined)?.driverError ?? error;
+  return TRANSIENT_CONFLICTS.has((candidate as { code?: string } | undefined)?.code ?? '');
+}
