@@ -7,7 +7,7 @@ import { ReturnCode } from '../domain/return-codes';
 import type { CustomerEntity, MeterEntity, MeterModelEntity } from '../persistence/entities';
 import type { CustomerDetails } from '../persistence/repositories/customer-repository';
 import { isUniqueViolation } from '../persistence/repositories/postgres-errors';
-import { assertOperationAllowed, lockUserMeter } from './meter-access';
+import { assertOperationAllowed, lockUserMeter, openMeter } from './meter-access';
 import type { OperationContext } from './operation';
 import { priceCommandPayload, readPriceScheme, storePriceScheme } from './price-scheme-input';
 
@@ -152,25 +152,18 @@ async function insertCustomer(
   }
 }
 
-/** MeterID and MeterNo are never reused within a tenant, even after the meter is closed. */
-async function insertMeter(
+function insertMeter(
   context: OperationContext,
   customer: CustomerEntity,
   request: MeterAddRequest,
   priceSchemeId: string,
 ): Promise<MeterEntity> {
-  const { store, tenant } = context;
-  if (await store.meters.existsByMeterIdOrNo(tenant.id, request.meterId, request.meterNo)) {
-    throw duplicateAccount(`表具 ${request.meterId} / 表钢号 ${request.meterNo}`);
-  }
-
-  try {
-    return await store.meters.insert({
-      tenantId: tenant.id,
+  return openMeter(
+    context,
+    {
       customerId: customer.id,
       meterId: request.meterId,
       meterNo: request.meterNo,
-      state: MeterStates.Opened,
       modelCode: request.modelCode,
       protocolCode: request.protocolCode,
       gprsDtu: request.gprsDtu,
@@ -181,14 +174,10 @@ async function insertMeter(
       areaName: request.areaName,
       initialReading: request.initialReading,
       priceSchemeId,
-      valveState: '01',
-      lastCommandSequence: '0',
       openedAt: context.receivedAt,
-    });
-  } catch (error) {
-    if (isUniqueViolation(error)) throw duplicateAccount(`表具 ${request.meterId}`);
-    throw error;
-  }
+    },
+    () => duplicateAccount(`表具 ${request.meterId} / 表钢号 ${request.meterNo}`),
+  );
 }
 
 export function openAccountPayload(

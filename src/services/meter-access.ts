@@ -3,6 +3,7 @@ import { MeterStates } from '../domain/model';
 import type { OperationName } from '../domain/operations';
 import { ReturnCode } from '../domain/return-codes';
 import type { MeterEntity } from '../persistence/entities';
+import { isUniqueViolation } from '../persistence/repositories/postgres-errors';
 import type { OperationContext } from './operation';
 
 /**
@@ -44,5 +45,51 @@ export function assertOperationAllowed(meter: MeterEntity, operation: OperationN
       ReturnCode.AccountClosedOrSuspended,
       `该用户是销户、报停、休户用户，无法进行接口功能操作（表具 ${meter.meterId} ${word}）`,
     );
+  }
+}
+
+/** What a CIS says of a meter it installs: MeterAdd's new account, MeterChange's new meter. */
+export type NewMeter = Pick<
+  MeterEntity,
+  | 'customerId'
+  | 'meterId'
+  | 'meterNo'
+  | 'modelCode'
+  | 'protocolCode'
+  | 'gprsDtu'
+  | 'dtuMeterType'
+  | 'gprsAddr'
+  | 'meterAddr'
+  | 'operatorName'
+  | 'areaName'
+  | 'initialReading'
+  | 'priceSchemeId'
+  | 'openedAt'
+>;
+
+/**
+ * Stores a new meter: state 0 (opened, not yet reporting), valve open, no command yet. MeterID and
+ * MeterNo are never reused within a tenant, even those of closed meters; when they are taken,
+ * `taken()` is the answer, whether the check sees it or the unique index of a concurrent call.
+ */
+export async function openMeter(
+  context: OperationContext,
+  meter: NewMeter,
+  taken: () => PlatformError,
+): Promise<MeterEntity> {
+  const { store, tenant } = context;
+  if (await store.meters.existsByMeterIdOrNo(tenant.id, meter.meterId, meter.meterNo)) throw taken();
+
+  try {
+    return await store.meters.insert({
+      ...meter,
+      tenantId: tenant.id,
+      state: MeterStates.Opened,
+      valveState: '01',
+      lastCommandSequence: '0',
+    });
+  } catch (error) {
+    if (isUniqueViolation(error)) throw taken();
+    throw error;
   }
 }

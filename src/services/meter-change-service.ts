@@ -5,9 +5,8 @@ import { MeterStates } from '../domain/model';
 import type { PayloadObject } from '../domain/payload';
 import { ReturnCode } from '../domain/return-codes';
 import type { MeterEntity, MeterModelEntity } from '../persistence/entities';
-import { isUniqueViolation } from '../persistence/repositories/postgres-errors';
 import { METER_DEFAULTS, checkCatalogue, openAccountPayload } from './account-service';
-import { assertOperationAllowed, lockUserMeter } from './meter-access';
+import { assertOperationAllowed, lockUserMeter, openMeter } from './meter-access';
 import type { OperationContext } from './operation';
 import { readOperatorName } from './operation-guards';
 
@@ -77,24 +76,17 @@ function assertRemoteForTransfer(model: MeterModelEntity, preSaving: Exact): voi
   throw new PlatformError(ReturnCode.NotRemoteMeter, `非远传表，无法进行远程操作：${model.code}`);
 }
 
-/** MeterID and MeterNo are never reused within a tenant, even those of closed meters. */
-async function insertNewMeter(
+function insertNewMeter(
   context: OperationContext,
   oldMeter: MeterEntity,
   request: MeterChangeRequest,
 ): Promise<MeterEntity> {
-  const { store, tenant } = context;
-  if (await store.meters.existsByMeterIdOrNo(tenant.id, request.newMeterId, request.newMeterNo)) {
-    throw newMeterExists(request);
-  }
-
-  try {
-    return await store.meters.insert({
-      tenantId: tenant.id,
+  return openMeter(
+    context,
+    {
       customerId: oldMeter.customerId,
       meterId: request.newMeterId,
       meterNo: request.newMeterNo,
-      state: MeterStates.Opened,
       modelCode: request.modelCode,
       protocolCode: request.protocolCode,
       gprsDtu: request.gprsDtu,
@@ -105,14 +97,10 @@ async function insertNewMeter(
       areaName: request.areaName,
       initialReading: request.initialReading.toFixed(4),
       priceSchemeId: oldMeter.priceSchemeId,
-      valveState: '01',
-      lastCommandSequence: '0',
       openedAt: request.changedAt,
-    });
-  } catch (error) {
-    if (isUniqueViolation(error)) throw newMeterExists(request);
-    throw error;
-  }
+    },
+    () => newMeterExists(request),
+  );
 }
 
 function newMeterExists(request: MeterChangeRequest): PlatformError {
