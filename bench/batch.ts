@@ -28,6 +28,7 @@ import os, { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
 import { findRunningEmbedded } from '../src/persistence/database';
+import { createScratchDatabase } from '../src/persistence/scratch-database';
 
 const BATCH_METERS = Number(process.env.BENCH_BATCH_METERS ?? 100_000);
 const READ_METERS = Number(process.env.BENCH_READ_METERS ?? 10_000);
@@ -394,21 +395,13 @@ function memoryOf(pid: number): { rssMiB: number; peakMiB: number } {
 }
 
 async function postgresBackend(serverUrl: string): Promise<Backend> {
-  const name = `cnmcsp_bench_${process.pid}_${randomBytes(3).toString('hex')}`;
-  const admin = new URL(serverUrl);
-  admin.pathname = '/postgres';
-  await withClient(admin.toString(), (client) => client.query(`CREATE DATABASE ${name}`));
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-
+  const scratch = await createScratchDatabase(serverUrl, 'cnmcsp_bench_batch');
   return {
     name: 'local PostgreSQL',
     embedded: false,
-    environment: { DATABASE_URL: url.toString() },
-    databaseUrl: () => url.toString(),
-    cleanUp: async () => {
-      await withClient(admin.toString(), (client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
-    },
+    environment: { DATABASE_URL: scratch.url },
+    databaseUrl: () => scratch.url,
+    cleanUp: () => scratch.drop(),
   };
 }
 
@@ -425,16 +418,6 @@ function embeddedBackend(): Backend {
     },
     cleanUp: async () => rmSync(dataDir, { recursive: true, force: true }),
   };
-}
-
-async function withClient<T>(url: string, work: (client: Client) => Promise<T>): Promise<T> {
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
 }
 
 function seconds(since: number): number {

@@ -13,9 +13,9 @@
  * that make them are not what this measures). Not a test: it prints figures.
  */
 import { randomBytes } from 'node:crypto';
-import { Client } from 'pg';
 import { loadConfig } from '../src/config/config';
 import { createLogger, silentLogger } from '../src/logger';
+import { createScratchDatabase } from '../src/persistence/scratch-database';
 import { GatewayRepository } from '../src/meter-link/gateway-repository';
 import { startPlatform, type Platform } from '../src/platform';
 import { TenantService } from '../src/services/tenant-service';
@@ -30,7 +30,7 @@ const READING_ROUNDS = Number(process.env.BENCH_READING_ROUNDS ?? 3);
 
 async function main(): Promise<void> {
   const server = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-  const database = await createDatabase(server);
+  const database = await createScratchDatabase(server, 'cnmcsp_bench_link');
   const platform = await startPlatform({
     config: loadConfig({
       PORT: '0',
@@ -160,24 +160,6 @@ async function measureReadings(simulators: Simulator[]) {
   return { count, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
 }
 
-async function createDatabase(serverUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = `cnmcsp_bench_${process.pid}`;
-  const admin = new URL(serverUrl);
-  admin.pathname = '/postgres';
-  const run = async (sql: string) => {
-    const client = new Client({ connectionString: admin.toString() });
-    await client.connect();
-    try {
-      await client.query(sql);
-    } finally {
-      await client.end();
-    }
-  };
-  await run(`CREATE DATABASE ${name}`);
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  return { url: url.toString(), drop: () => run(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
-}
 
 function redact(url: string): string {
   return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');

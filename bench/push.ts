@@ -35,9 +35,9 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
 import { openDatabase, type Database } from '../src/persistence/database';
+import { createScratchDatabase } from '../src/persistence/scratch-database';
 import { PushAdmin, type PushSettingsChange } from '../src/push/push-admin';
 import { enqueueReadingPushes, type ReadingForPush } from '../src/push/outbox';
 import { CodeSealer } from '../src/security/code-sealer';
@@ -67,7 +67,7 @@ interface Owner {
 }
 
 async function main(): Promise<void> {
-  const scratch = await createScratchDatabase(SERVER_URL);
+  const scratch = await createScratchDatabase(SERVER_URL, 'cnmcsp_bench_push');
   const children: ChildProcess[] = [];
   let database: Database | undefined;
   try {
@@ -394,24 +394,6 @@ function freePort(): Promise<number> {
   });
 }
 
-async function createScratchDatabase(serverUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = `cnmcsp_bench_push_${randomBytes(4).toString('hex')}`;
-  const admin = new URL(serverUrl);
-  admin.pathname = '/postgres';
-  const run = async (sql: string) => {
-    const client = new Client({ connectionString: admin.toString() });
-    await client.connect();
-    try {
-      await client.query(sql);
-    } finally {
-      await client.end();
-    }
-  };
-  await run(`CREATE DATABASE ${name}`);
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  return { url: url.toString(), drop: () => run(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
-}
 
 main().catch((error: unknown) => {
   console.error(error);

@@ -4,6 +4,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
+import { createScratchDatabase } from '../../src/persistence/scratch-database';
 import { Simulator } from '../../src/simulator/simulator';
 import { restCall } from './cis-client';
 import { runCli } from './cli';
@@ -30,16 +31,11 @@ export async function processDatabase(): Promise<ProcessDatabase> {
       cleanUp: async () => fs.rmSync(dataDir, { recursive: true, force: true }),
     };
   }
-  const name = `cnmcsp_link_${process.pid}_${randomBytes(4).toString('hex')}`;
-  const admin = new URL(server);
-  admin.pathname = '/postgres';
-  await withClient(admin.toString(), (client) => client.query(`CREATE DATABASE ${name}`));
-  const url = new URL(server);
-  url.pathname = `/${name}`;
+  const scratch = await createScratchDatabase(server, 'cnmcsp_link');
   return {
-    url: url.toString(),
-    environment: { DATABASE_URL: url.toString(), DEMO_TENANT: 'off', PLATFORM_SECRET: secret },
-    cleanUp: () => withClient(admin.toString(), (client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)),
+    url: scratch.url,
+    environment: { DATABASE_URL: scratch.url, DEMO_TENANT: 'off', PLATFORM_SECRET: secret },
+    cleanUp: () => scratch.drop(),
   };
 }
 

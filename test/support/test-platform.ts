@@ -2,10 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Client } from 'pg';
 import { loadConfig } from '../../src/config/config';
 import type { Tenant } from '../../src/domain/model';
 import { createLogger, silentLogger } from '../../src/logger';
+import { createScratchDatabase } from '../../src/persistence/scratch-database';
 import { startPlatform, type Platform, type PlatformOptions } from '../../src/platform';
 import { TenantService, type NewTenant } from '../../src/services/tenant-service';
 
@@ -34,7 +34,7 @@ export type TestPlatformOptions = Partial<Omit<PlatformOptions, 'config'>> & {
 
 export async function startTestPlatform(overrides: TestPlatformOptions = {}): Promise<TestPlatform> {
   const { environment, persistent, ...options } = overrides;
-  const scratch = process.env.DATABASE_URL ? await createScratchDatabase(process.env.DATABASE_URL) : undefined;
+  const scratch = process.env.DATABASE_URL ? await createScratchDatabase(process.env.DATABASE_URL, 'cnmcsp_test') : undefined;
   const dataDir = !scratch && persistent ? mkdtempSync(path.join(tmpdir(), 'cnmcsp-test-')) : undefined;
   const cleanUp = async () => {
     await scratch?.drop();
@@ -87,29 +87,6 @@ async function launch(
   };
 }
 
-async function createScratchDatabase(serverUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = `cnmcsp_test_${process.pid}_${randomBytes(4).toString('hex')}`;
-  const admin = new URL(serverUrl);
-  admin.pathname = '/postgres';
-
-  await withClient(admin.toString(), (client) => client.query(`CREATE DATABASE ${name}`));
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    drop: () => withClient(admin.toString(), (client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)),
-  };
-}
-
-async function withClient<T>(url: string, work: (client: Client) => Promise<T>): Promise<T> {
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
 
 /**
  * `describe` when the tests run on a PostgreSQL server (DATABASE_URL); otherwise skipped with a
