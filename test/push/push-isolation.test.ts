@@ -10,6 +10,7 @@ import {
   pushTo,
   queryOf,
   recordDeliveries,
+  startPushPlatform,
   startReceiver,
   waitFor,
 } from '../support/push';
@@ -25,8 +26,7 @@ describe('push isolation, sharing and keys', () => {
   let platform: TestPlatform;
 
   beforeAll(async () => {
-    platform = await startTestPlatform({ environment: FAST_POLLING });
-    await recordDeliveries(queryOf(platform));
+    platform = await startPushPlatform();
   });
   afterAll(() => platform?.close());
 

@@ -9,6 +9,7 @@ import {
   pushTo,
   queryOf,
   recordDeliveries,
+  startPushPlatform,
   startReceiver,
   waitFor,
 } from '../support/push';
@@ -28,8 +29,7 @@ describe('pushes with the simulator running while the CIS misbehaves', () => {
   let platform: TestPlatform;
 
   beforeAll(async () => {
-    platform = await startTestPlatform({ environment: FAST_POLLING });
-    await recordDeliveries(queryOf(platform));
+    platform = await startPushPlatform();
   });
   afterAll(() => platform?.close());
 

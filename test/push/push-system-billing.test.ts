@@ -8,6 +8,7 @@ import {
   pushTo,
   queryOf,
   recordDeliveries,
+  startPushPlatform,
   startReceiver,
   waitFor,
 } from '../support/push';
@@ -21,8 +22,7 @@ describe('a system-side billing tenant', () => {
   let platform: TestPlatform;
 
   beforeAll(async () => {
-    platform = await startTestPlatform({ environment: FAST_POLLING });
-    await recordDeliveries(queryOf(platform));
+    platform = await startPushPlatform();
   });
   afterAll(() => platform?.close());
 

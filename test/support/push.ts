@@ -1,7 +1,7 @@
 import { CisReceiver, type CisReceiverOptions } from '../../src/cis-receiver/cis-receiver';
 import type { Tenant } from '../../src/domain/model';
 import { PushAdmin, type PushSettingsChange } from '../../src/push/push-admin';
-import type { TestPlatform } from './test-platform';
+import { startTestPlatform, type TestPlatform } from './test-platform';
 
 /**
  * Helpers for the CIS push tests: the reference receiver on a free port, push settings through
@@ -184,4 +184,11 @@ export async function expectPushesDeliveredOnce(
 
   const repeatsOnTheWire = atReceiver.reduce((sum, push) => sum + push.count - 1, 0);
   return { pushes: pushes.length, repeatsOnTheWire };
+}
+
+/** The platform of a push test file: idle lanes polling every 20 ms, every delivery recorded. */
+export async function startPushPlatform(): Promise<TestPlatform> {
+  const platform = await startTestPlatform({ environment: FAST_POLLING });
+  await recordDeliveries(queryOf(platform));
+  return platform;
 }
