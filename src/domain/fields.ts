@@ -20,6 +20,7 @@ export function optionalString(payload: PayloadObject, key: string, maxLength: n
   else throw typeError(key);
 
   if (text === '') return undefined;
+  assertStorable(text, key);
   if ([...text].length > maxLength) {
     throw new PlatformError(
       ReturnCode.MissingOrInvalidField,
@@ -72,8 +73,14 @@ export function requiredInteger(payload: PayloadObject, key: string): number {
   return required(key, optionalInteger(payload, key));
 }
 
+/** The years a date of gas metering can fall in; anything outside is a typing error, not a date. */
+export const DATE_YEARS = { first: 1900, last: 2099 } as const;
+
+const DATE_PATTERN = /^(\d{4})-(\d{2})-(\d{2})(?: ([01]\d|2[0-3]):([0-5]\d):([0-5]\d))?$/;
+
 /**
- * A DATE field: `yyyy-MM-dd HH:mm:ss` or `yyyy-MM-dd`, in the tenant's time zone.
+ * A DATE field: `yyyy-MM-dd HH:mm:ss` or `yyyy-MM-dd`, in the tenant's time zone, hours 00 to 23,
+ * a real calendar day, years DATE_YEARS.first to DATE_YEARS.last (DECISIONS §4: else 80002002).
  */
 export function optionalDate(payload: PayloadObject, key: string, timeZone: string): Date | undefined {
   const value = payload.get(key);
@@ -82,12 +89,24 @@ export function optionalDate(payload: PayloadObject, key: string, timeZone: stri
 
   const text = value.trim();
   if (text === '') return undefined;
-  const format = text.length === 10 ? 'yyyy-MM-dd' : 'yyyy-MM-dd HH:mm:ss';
-  const parsed = DateTime.fromFormat(text, format, { zone: timeZone });
-  if (!parsed.isValid) {
+  const match = DATE_PATTERN.exec(text);
+  const parsed = match
+    ? DateTime.fromObject(
+        {
+          year: Number(match[1]),
+          month: Number(match[2]),
+          day: Number(match[3]),
+          hour: Number(match[4] ?? 0),
+          minute: Number(match[5] ?? 0),
+          second: Number(match[6] ?? 0),
+        },
+        { zone: timeZone },
+      )
+    : undefined;
+  if (!parsed?.isValid || parsed.year < DATE_YEARS.first || parsed.year > DATE_YEARS.last) {
     throw new PlatformError(
       ReturnCode.TypeConversion,
-      `传入参数数据类型转换错误：${key} 应为 yyyy-MM-dd HH:mm:ss`,
+      `传入参数数据类型转换错误：${key} 应为 yyyy-MM-dd HH:mm:ss（${DATE_YEARS.first} 至 ${DATE_YEARS.last} 年）`,
     );
   }
   return parsed.toJSDate();
@@ -120,6 +139,21 @@ function numericText(value: PayloadValue | undefined, key: string): string | und
     return text;
   }
   throw typeError(key);
+}
+
+/**
+ * PostgreSQL text holds neither U+0000 nor half of a surrogate pair (a JSON `\ud800` alone), so
+ * such a string is refused as a wrong value instead of failing in the database.
+ */
+const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+function assertStorable(text: string, key: string): void {
+  if (UNSTORABLE.test(text)) {
+    throw new PlatformError(
+      ReturnCode.TypeConversion,
+      `传入参数数据类型转换错误：${key} 含有无法保存的字符（U+0000 或不成对的代理项）`,
+    );
+  }
 }
 
 function required<T>(key: string, value: T | undefined): T {
