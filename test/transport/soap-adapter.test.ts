@@ -692,6 +692,18 @@ describe('faults', () => {
     expect(received).toEqual([]);
   });
 
+  test('elements nested deeper than the parser builds are a client fault, not a server failure', async () => {
+    const depth = 150;
+    const nested = '<a>'.repeat(depth) + 'x' + '</a>'.repeat(depth);
+    const envelope = dotNetEnvelope('MeterSuspend', { EncryptData: 'x' }).replace('>x<', `>${nested}<`);
+    const answer = await post(envelope);
+
+    const fault = expectFault(answer, '1.1');
+    expect(fault.code).toBe('soap:Client');
+    expect(fault.reason).toMatch(/^Malformed XML: .*nested/i);
+    expect(received).toEqual([]);
+  });
+
   test.each(['1.1', '1.2'] as const)(
     'an unknown operation is a client fault in SOAP %s',
     async (version) => {

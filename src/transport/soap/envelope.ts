@@ -46,7 +46,7 @@ const parser = new XMLParser({
 export function inspectEnvelope(text: string): EnvelopeSummary {
   assertWellFormed(text);
 
-  const envelope = singleRoot(parser.parse(text) as OrderedNode[]);
+  const envelope = singleRoot(parseDocument(text));
   const envelopeScope = extendScope(new Map(), envelope);
   const version = envelopeVersion(envelope, envelopeScope);
   const body = envelopeBody(envelope, envelopeScope, version);
@@ -69,6 +69,20 @@ function assertWellFormed(text: string): void {
   // SOAP 1.1 §3 and SOAP 1.2 part 1 §5 forbid a DTD; refusing it also keeps entity expansion out.
   if (/^(?:\s|<\?[\s\S]*?\?>|<!--[\s\S]*?-->)*<!DOCTYPE/i.test(text)) {
     throw new SoapClientFault('A SOAP message must not contain a document type declaration');
+  }
+}
+
+/**
+ * The validator has passed the text, but the parser still refuses what it will not build, such as
+ * elements nested deeper than its limit (100): a SOAP call nests four or five. Either way the
+ * envelope cannot be read, which is the caller's fault.
+ */
+function parseDocument(text: string): OrderedNode[] {
+  try {
+    return parser.parse(text) as OrderedNode[];
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new SoapClientFault(`Malformed XML: ${reason}`);
   }
 }
 
