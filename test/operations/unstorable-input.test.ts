@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import { SPEC_EXAMPLES } from '../fixtures/spec-examples';
 import { restCall, soapCall } from '../support/cis-client';
 import { startTestPlatform, type TestPlatform } from '../support/test-platform';
@@ -89,5 +90,30 @@ describe('strings the database cannot hold, and impossible dates', () => {
     expect((await call('fee/recharge', recharge('1900-01-01 00:00:00', 'EDGE1'))).json.ReturnCode).toBe(0);
     expect((await call('fee/recharge', recharge('2099-12-31 23:59:59', 'EDGE2'))).json.ReturnCode).toBe(0);
     expect((await call('fee/recharge', recharge('2024-02-29', 'EDGE3'))).json.ReturnCode).toBe(0);
+  });
+
+  it('answers a body it cannot decode with 80002001 at HTTP 200, and reads a real gzip body', async () => {
+    const post = (body: Buffer | string, encoding: string) =>
+      fetch(`${platform.url}/rest/Standard/reading/ReadCurrentData`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'text/html;charset=utf-8', 'Content-Encoding': encoding },
+        body,
+      });
+    const payload = '{"Meters":[{"UserID":"KYNYN144860","MeterID":"012345678912"}],"DataFrom":"苍南仪表集团"}';
+
+    for (const [body, encoding] of [
+      [payload, 'gzip'],
+      [payload, 'br-unknown'],
+    ] as const) {
+      const answer = await post(body, encoding);
+      expect([encoding, answer.status]).toEqual([encoding, 200]);
+      const json = (await answer.json()) as { ReturnCode: number; ReturnMessage: string };
+      expect(json.ReturnCode).toBe(80002001);
+      expect(json.ReturnMessage).toContain('Content-Encoding');
+    }
+
+    const compressed = await post(gzipSync(Buffer.from(payload, 'utf8')), 'gzip');
+    expect(compressed.status).toBe(200);
+    expect(((await compressed.json()) as { ReturnCode: number }).ReturnCode).toBe(0);
   });
 });

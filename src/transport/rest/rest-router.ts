@@ -87,13 +87,22 @@ function send(response: Response, options: RestOptions, status: number, body: st
   response.send(Buffer.from(body, 'utf8'));
 }
 
-/** Body-reading failures (too large, aborted) still get a JSON answer, never an HTML page. */
+/**
+ * Body-reading failures still get a JSON answer, never an HTML page. A body over the limit is
+ * HTTP 413; one that cannot be decoded (a Content-Encoding it does not have, an unknown encoding)
+ * is an unreadable payload like malformed JSON: HTTP 200 with 80002001 (DECISIONS §2.2, §4), so
+ * that a CIS client that reads only 200 answers still sees why.
+ */
 function restErrorHandler(options: RestOptions) {
   return (error: unknown, _request: Request, response: Response, next: NextFunction) => {
     if (response.headersSent) return next(error);
     const status = (error as { status?: number }).status ?? 500;
-    const tooLarge = status === 413;
-    const message = tooLarge ? '传入参数解析失败：请求内容过大' : '传入参数解析失败';
-    sendCode(response, options, status >= 400 && status < 600 ? status : 500, ReturnCode.ParseFailed, message);
+    if (status === 413) {
+      sendCode(response, options, 413, ReturnCode.ParseFailed, '传入参数解析失败：请求内容过大');
+    } else if (status >= 400 && status < 500) {
+      sendCode(response, options, 200, ReturnCode.ParseFailed, '传入参数解析失败：请求内容无法解码（请检查 Content-Encoding）');
+    } else {
+      sendCode(response, options, 500, ReturnCode.ParseFailed, '传入参数解析失败');
+    }
   };
 }
