@@ -76,8 +76,23 @@ export const MAX_ITEMS_PER_CALL = 1000;
 
 const VALVE_STATES = new Set(['00', '01', '10', '11']);
 const ALARM_TYPE = /^[A-Z][A-Z0-9_]{0,29}$/;
-/** A report dated further ahead than this is refused: the meter's clock is wrong. */
+
+/**
+ * The window a report's or an alarm's time must fall in (2000-01-01 UTC to 10 minutes ahead of
+ * the platform's clock); outside it the meter's clock is wrong, e.g. reset to 0001-01-01 by a
+ * battery change. Refused rather than stored: a reading dated in the future would stay the
+ * meter's snapshot until its clock caught up, and the database refuses some far-off dates.
+ */
+const EARLIEST_TIME = new Date('2000-01-01T00:00:00Z');
 const MAX_CLOCK_AHEAD_MS = 10 * 60 * 1000;
+
+/**
+ * Text PostgreSQL cannot store: U+0000 (its text type has no NUL), and a UTF-16 surrogate without
+ * its pair (not a character; UTF-8 has no encoding for it). JSON can escape both ("\u0000",
+ * "\ud800").
+ */
+const NUL = /\u0000/;
+const UNPAIRED_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 type JsonValue = string | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 type JsonObject = { [key: string]: JsonValue };
@@ -87,7 +102,7 @@ export function readUplink(text: string, timeZone: string, now = new Date()): Me
   const problems: Problem[] = [];
   const reports: MeterReport[] = [];
   items.forEach((item, index) => {
-    const reader = new FieldReader(item, index, problems);
+    const reader = FieldReader.forItem(item, index, problems);
     const report = readReport(reader, timeZone, now);
     if (report) reports.push(report);
   });
@@ -100,7 +115,7 @@ export function readAcknowledgements(text: string): CommandAnswer[] {
   const problems: Problem[] = [];
   const answers: CommandAnswer[] = [];
   items.forEach((item, index) => {
-    const reader = new FieldReader(item, index, problems);
+    const reader = FieldReader.forItem(item, index, problems);
     const meterNo = reader.text('meterNo', 50, true);
     const sequence = reader.integerText('sequence');
     const result = reader.text('result', 20, true);
@@ -143,10 +158,7 @@ function readItems(text: string, key: 'reports' | 'acks'): JsonObject[] {
 
 function readReport(reader: FieldReader, timeZone: string, now: Date): MeterReport | undefined {
   const meterNo = reader.text('meterNo', 50, true);
-  const readAt = reader.instant('readAt', timeZone, true);
-  if (readAt && readAt.getTime() - now.getTime() > MAX_CLOCK_AHEAD_MS) {
-    reader.problem(`readAt ${readAt.toISOString()} is in the future: check the meter's clock`);
-  }
+  const readAt = reader.instant('readAt', timeZone, true, now);
   const valveState = reader.text('valveState', 2, true);
   if (valveState !== null && !VALVE_STATES.has(valveState)) {
     reader.problem('valveState must be 00 (closed), 01 (open), 10 (moving) or 11 (fault)');
@@ -164,12 +176,12 @@ function readReport(reader: FieldReader, timeZone: string, now: Date): MeterRepo
     totalUsedMoney: reader.decimal('totalUsedMoney', { required: false, negative: false }),
     price: reader.decimal('price', { required: false, negative: false }),
     batteryPercent: reader.percent('batteryPercent'),
-    alarms: readAlarms(reader, readAt, timeZone),
+    alarms: readAlarms(reader, readAt, timeZone, now),
   };
   return reader.failed ? undefined : report;
 }
 
-function readAlarms(reader: FieldReader, readAt: Date | null, timeZone: string): ReportedAlarm[] {
+function readAlarms(reader: FieldReader, readAt: Date | null, timeZone: string, now: Date): ReportedAlarm[] {
   const value = reader.raw('alarms');
   if (value === undefined || value === null) return [];
   if (!Array.isArray(value)) {
@@ -177,33 +189,50 @@ function readAlarms(reader: FieldReader, readAt: Date | null, timeZone: string):
     return [];
   }
   const alarms: ReportedAlarm[] = [];
-  for (const item of value) {
+  value.forEach((item, position) => {
+    const field = `alarms[${position}]`;
     if (!isObject(item)) {
-      reader.problem('each alarm must be an object {type, message?, at?}');
-      continue;
+      reader.problem(`${field} must be an object {type, message?, at?}`);
+      return;
     }
-    const alarm = new FieldReader(item, reader.index, reader.problems, 'alarm ');
+    const alarm = reader.nested(item, `${field}.`);
     const type = alarm.text('type', 30, true);
     if (type !== null && !ALARM_TYPE.test(type)) {
-      alarm.problem('alarm type must be upper-case letters, digits and _ (e.g. LOW_BALANCE)');
+      alarm.problem(`${field}.type must be upper-case letters, digits and _ (e.g. LOW_BALANCE)`);
     }
     const message = alarm.text('message', 200, false);
-    const at = alarm.instant('at', timeZone, false) ?? readAt;
+    const at = alarm.instant('at', timeZone, false, now) ?? readAt;
     if (type !== null && at !== null && !alarm.failed) alarms.push({ type, message, at });
-  }
+  });
   return alarms;
 }
 
-/** Typed reads of one item's fields; each problem is recorded, never thrown. */
+/**
+ * Typed reads of one item's fields; each problem is recorded, never thrown. A nested reader (an
+ * alarm of a report) records its problems under the item's index and meter, its fields named by
+ * their path (alarms[1].type).
+ */
 class FieldReader {
   failed = false;
 
-  constructor(
+  private constructor(
     private readonly item: JsonObject,
     readonly index: number,
     readonly problems: Problem[],
-    private readonly prefix = '',
+    private readonly meterNo: string | undefined,
+    private readonly path: string,
+    private readonly parent?: FieldReader,
   ) {}
+
+  static forItem(item: JsonObject, index: number, problems: Problem[]): FieldReader {
+    const meterNo = item.meterNo;
+    const usable = typeof meterNo === 'string' && unstorableText(meterNo) === undefined;
+    return new FieldReader(item, index, problems, usable ? meterNo.trim() || undefined : undefined, '');
+  }
+
+  nested(item: JsonObject, path: string): FieldReader {
+    return new FieldReader(item, this.index, this.problems, this.meterNo, `${this.path}${path}`, this);
+  }
 
   raw(key: string): JsonValue | undefined {
     return this.item[key];
@@ -211,26 +240,28 @@ class FieldReader {
 
   problem(message: string): void {
     this.failed = true;
-    const meterNo = this.item.meterNo;
-    this.problems.push({
-      index: this.index,
-      meterNo: typeof meterNo === 'string' ? meterNo : undefined,
-      message: `${this.prefix}${message}`,
-    });
+    if (this.parent) this.parent.failed = true;
+    this.problems.push({ index: this.index, meterNo: this.meterNo, message });
   }
 
   text(key: string, maxLength: number, required: boolean): string | null {
+    const field = this.field(key);
     const text = this.item[key];
     if (text === undefined || text === null || text === '') {
-      if (required) this.problem(`${key} is required`);
+      if (required) this.problem(`${field} is required`);
       return null;
     }
     if (typeof text !== 'string') {
-      this.problem(`${key} must be a string`);
+      this.problem(`${field} must be a string`);
+      return null;
+    }
+    const unstorable = unstorableText(text);
+    if (unstorable) {
+      this.problem(`${field} must not contain ${unstorable}`);
       return null;
     }
     if (text.trim() === '' || [...text].length > maxLength) {
-      this.problem(`${key} must be 1 to ${maxLength} characters`);
+      this.problem(`${field} must be 1 to ${maxLength} characters`);
       return null;
     }
     return text.trim();
@@ -240,7 +271,7 @@ class FieldReader {
     const text = this.text(key, 19, true);
     if (text === null) return null;
     if (!/^[1-9]\d{0,17}$/.test(text)) {
-      this.problem(`${key} must be a positive integer`);
+      this.problem(`${this.field(key)} must be a positive integer`);
       return null;
     }
     return text;
@@ -250,18 +281,18 @@ class FieldReader {
   decimal(key: string, options: { required: boolean; negative: boolean }): string | null {
     const value = this.item[key];
     if (value === undefined || value === null || value === '') {
-      if (options.required) this.problem(`${key} is required`);
+      if (options.required) this.problem(`${this.field(key)} is required`);
       return null;
     }
     const text = typeof value === 'string' ? value.trim() : '';
     if (!/^[+-]?\d+(\.\d+)?$/.test(text)) {
-      this.problem(`${key} must be a decimal number`);
+      this.problem(`${this.field(key)} must be a decimal number`);
       return null;
     }
     const fixed = fourDecimals(text);
     if (fixed === undefined || (!options.negative && fixed.startsWith('-'))) {
       const sign = options.negative ? '' : ', not negative';
-      this.problem(`${key} must have at most 12 integer and 4 decimal digits${sign}`);
+      this.problem(`${this.field(key)} must have at most 12 integer and 4 decimal digits${sign}`);
       return null;
     }
     return fixed;
@@ -272,14 +303,18 @@ class FieldReader {
     if (value === undefined || value === null) return null;
     const text = typeof value === 'string' ? value : '';
     if (!/^\d{1,3}$/.test(text) || Number(text) > 100) {
-      this.problem(`${key} must be an integer from 0 to 100`);
+      this.problem(`${this.field(key)} must be an integer from 0 to 100`);
       return null;
     }
     return Number(text);
   }
 
-  /** ISO 8601 with an offset (2026-12-03T10:00:00+08:00), or yyyy-MM-dd HH:mm:ss in the tenant's zone. */
-  instant(key: string, timeZone: string, required: boolean): Date | null {
+  /**
+   * ISO 8601 with an offset (2026-12-03T10:00:00+08:00), or yyyy-MM-dd HH:mm:ss in the tenant's
+   * zone; from 2000-01-01 to 10 minutes ahead of the platform's clock (`now`).
+   */
+  instant(key: string, timeZone: string, required: boolean, now: Date): Date | null {
+    const field = this.field(key);
     const text = this.text(key, 40, required);
     if (text === null) return null;
     const parsed = ISO_INSTANT.test(text)
@@ -288,11 +323,31 @@ class FieldReader {
         ? DateTime.fromFormat(text, 'yyyy-MM-dd HH:mm:ss', { zone: timeZone }).toJSDate()
         : undefined;
     if (parsed === undefined || Number.isNaN(parsed.getTime())) {
-      this.problem(`${key} must be ISO 8601 with an offset or yyyy-MM-dd HH:mm:ss (tenant time)`);
+      this.problem(`${field} must be ISO 8601 with an offset or yyyy-MM-dd HH:mm:ss (tenant time)`);
+      return null;
+    }
+    if (parsed < EARLIEST_TIME) {
+      this.problem(`${field} ${text} is before 2000-01-01: check the meter's clock`);
+      return null;
+    }
+    if (parsed.getTime() - now.getTime() > MAX_CLOCK_AHEAD_MS) {
+      this.problem(`${field} ${text} is in the future (more than 10 minutes ahead of the platform's clock): check the meter's clock`);
       return null;
     }
     return parsed;
   }
+
+  /** The field's name as the gateway wrote it: meterNo, alarms[1].type. */
+  private field(key: string): string {
+    return `${this.path}${key}`;
+  }
+}
+
+/** What in the text PostgreSQL cannot store, or undefined when it can store all of it. */
+function unstorableText(text: string): string | undefined {
+  if (NUL.test(text)) return 'U+0000 (NUL)';
+  if (UNPAIRED_SURROGATE.test(text)) return 'an unpaired surrogate (\\uD800-\\uDFFF without its pair)';
+  return undefined;
 }
 
 const ISO_INSTANT = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;

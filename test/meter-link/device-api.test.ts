@@ -1,5 +1,6 @@
 import type { Tenant } from '../../src/domain/model';
 import { addGateway, deviceCall, openAccount, report } from '../support/meter-link';
+import { countRows } from '../support/row-counts';
 import { startTestPlatform, type TestPlatform } from '../support/test-platform';
 
 /**
@@ -143,5 +144,111 @@ describe('device API', () => {
   it('refuses an acknowledgement naming a meter of another tenant', async () => {
     const answer = await deviceCall(platform.url, otherToken, 'ack', { acks: [{ meterNo: 'D3', sequence: 2, result: 'applied' }] });
     expect(answer.status).toBe(422);
+  });
+});
+
+/**
+ * Data the database cannot hold or a meter cannot have measured is the gateway's mistake: a 400
+ * that names the item, its meter and the field, with nothing stored, never a platform fault
+ * (which tells the gateway to send the same call again, forever).
+ */
+describe('device API refusing data the platform cannot store', () => {
+  let platform: TestPlatform;
+  let token: string;
+
+  beforeAll(async () => {
+    platform = await startTestPlatform();
+    const tenant = await platform.createTenant({});
+    token = await addGateway(platform, tenant);
+    await openAccount(platform, tenant, 'B1', { preSaving: '100' });
+    await openAccount(platform, tenant, 'B2');
+    // B1's open_account command is in flight, so that a refused ack has something to change.
+    const taken = await deviceCall(platform.url, token, 'uplink', { reports: [report('B1', new Date().toISOString())] });
+    expect(taken.body.commands).toEqual([expect.objectContaining({ meterNo: 'B1', sequence: '1' })]);
+  });
+  afterAll(() => platform.close());
+
+  const recently = () => new Date(Date.now() - 60_000).toISOString();
+  const hoursAhead = (hours: number) => new Date(Date.now() + hours * 3_600_000).toISOString();
+
+  /** Sends the call and expects a 400 listing exactly these problems, with no row written. */
+  async function expectRefused(path: 'uplink' | 'ack', body: unknown, problems: Array<Record<string, unknown>>) {
+    const before = await countRows(platform.database.dataSource);
+    const answer = await deviceCall(platform.url, token, path, body);
+    expect(answer).toEqual({
+      status: 400,
+      body: { error: 'refused', message: 'nothing was stored', problems },
+    });
+    expect(await countRows(platform.database.dataSource)).toEqual(before);
+    return answer;
+  }
+
+  it.each([
+    ['0001-01-01 00:00:00 (tenant time)', () => '0001-01-01 00:00:00', 'before 2000-01-01'],
+    ['1999-12-31T23:59:59Z', () => '1999-12-31T23:59:59Z', 'before 2000-01-01'],
+    ['two hours ahead of the platform', () => hoursAhead(2), 'in the future'],
+  ])('refuses a report read at %s, naming it', async (_when, readAt, why) => {
+    await expectRefused('uplink', { reports: [report('B2', recently()), report('B1', readAt())] }, [
+      { index: 1, meterNo: 'B1', message: expect.stringMatching(new RegExp(`^readAt .*${why}`)) },
+    ]);
+  });
+
+  it('refuses alarms dated before 2000 or in the future, naming the meter and the alarm', async () => {
+    const alarms = [{ type: 'LEAK', at: '0001-01-01T00:00:00Z' }, { type: 'TAMPER' }, { type: 'LEAK', at: hoursAhead(30) }];
+    await expectRefused('uplink', { reports: [report('B2', recently(), { alarms })] }, [
+      { index: 0, meterNo: 'B2', message: expect.stringMatching(/^alarms\[0\]\.at .*before 2000-01-01/) },
+      { index: 0, meterNo: 'B2', message: expect.stringMatching(/^alarms\[2\]\.at .*in the future/) },
+    ]);
+  });
+
+  it('names a badly typed alarm by its place, with the meter', async () => {
+    await expectRefused('uplink', { reports: [report('B2', recently(), { alarms: [{ type: 'LEAK' }, { type: 'low battery' }] })] }, [
+      { index: 0, meterNo: 'B2', message: 'alarms[1].type must be upper-case letters, digits and _ (e.g. LOW_BALANCE)' },
+    ]);
+  });
+
+  it.each([
+    ['a NUL character', 'B2\u0000', 'U\\+0000'],
+    ['an unpaired surrogate', 'B2\ud800', 'unpaired surrogate'],
+    ['a trailing surrogate alone', '\udc00B2', 'unpaired surrogate'],
+  ])('refuses a MeterNo with %s, naming the item and the field', async (_what, meterNo, why) => {
+    await expectRefused('uplink', { reports: [report('B1', recently()), report(meterNo, recently())] }, [
+      { index: 1, message: expect.stringMatching(new RegExp(`^meterNo .*${why}`)) },
+    ]);
+  });
+
+  it.each([
+    ['valveState', { valveState: '0\u0000' }],
+    ['alarms[0].type', { alarms: [{ type: 'LEAK\u0000' }] }],
+    ['alarms[0].message', { alarms: [{ type: 'LEAK', message: '漏气\ud83d' }] }],
+    ['alarms[0].at', { alarms: [{ type: 'LEAK', at: `${recently()}\u0000` }] }],
+  ])('refuses a report whose %s cannot be stored as text', async (field, extra) => {
+    await expectRefused('uplink', { reports: [report('B2', recently(), extra)] }, [
+      { index: 0, meterNo: 'B2', message: expect.stringMatching(new RegExp(`^${field.replace(/[[\]]/g, '\\$&')} must not contain`)) },
+    ]);
+  });
+
+  it('accepts text with paired surrogates (characters beyond the BMP)', async () => {
+    const answer = await deviceCall(platform.url, token, 'uplink', {
+      reports: [report('B2', recently(), { alarms: [{ type: 'LEAK', message: '漏气 𠀀' }] })],
+    });
+    expect(answer.status).toBe(200);
+    const stored = await platform.database.dataSource.query(`SELECT message FROM meter_alarm WHERE message LIKE '漏气%'`);
+    expect(stored).toEqual([{ message: '漏气 𠀀' }]);
+  });
+
+  it.each([
+    ['message is NUL', 'message', { meterNo: 'B2', sequence: 1, result: 'rejected', message: '\u0000' }, 'B2'],
+    ['message ends in half a surrogate pair', 'message', { meterNo: 'B2', sequence: 1, result: 'rejected', message: '阀门\udfff' }, 'B2'],
+    ['meterNo is NUL', 'meterNo', { meterNo: '\u0000', sequence: 1, result: 'applied' }, undefined],
+    ['result holds a NUL', 'result', { meterNo: 'B2', sequence: 1, result: 'applied\u0000' }, 'B2'],
+  ])('refuses an acknowledgement whose %s, leaving the command in flight', async (_what, field, bad, meterNo) => {
+    await expectRefused('ack', { acks: [{ meterNo: 'B1', sequence: 1, result: 'applied' }, bad] }, [
+      { index: 1, ...(meterNo ? { meterNo } : {}), message: expect.stringMatching(new RegExp(`^${field} must not contain`)) },
+    ]);
+    const inFlight = await platform.database.dataSource.query(
+      `SELECT c.state FROM meter_command AS c JOIN meter AS m ON m.id = c.meter_id WHERE m.meter_no = 'B1' AND c.sequence = 1`,
+    );
+    expect(inFlight).toEqual([{ state: 'sent' }]);
   });
 });
