@@ -1,6 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { isValidTimeZone } from '../domain/dates';
 import type { BillingMode, Tenant } from '../domain/model';
+import { isUniqueViolation } from '../persistence/repositories/postgres-errors';
 import { Store } from '../persistence/repositories/store';
 
 export interface NewTenant {
@@ -24,7 +25,14 @@ export class TenantService {
       timeZone: input.timeZone ?? 'Asia/Shanghai',
     };
     assertValidTenant(tenant);
-    return new Store(this.dataSource.manager).tenants.insert(tenant);
+    try {
+      return await new Store(this.dataSource.manager).tenants.insert(tenant);
+    } catch (error) {
+      // The name is the DataFrom every request of the tenant carries: two tenants cannot share it.
+      if (isUniqueViolation(error, 'tenant_name_key')) throw new Error(`a tenant named ${tenant.name} exists already`);
+      if (isUniqueViolation(error, 'tenant_code_key')) throw new Error(`a tenant with code ${tenant.code} exists already`);
+      throw error;
+    }
   }
 
   list() {

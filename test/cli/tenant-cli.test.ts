@@ -42,5 +42,13 @@ describe('the tenant commands on the embedded database', () => {
     expect(refused.stderr).toContain('a tenant code is 1 to 50 letters, digits');
     const badMode = await runCli(['tenant', 'add', '--code', 'ok', '--name', 'x', '--billing', 'both'], environment);
     expect(badMode.stderr).toContain('--billing must be meter or system');
+
+    await runCli(['tenant', 'add', '--code', 'first', '--name', '同名燃气'], environment);
+    const sameName = await runCli(['tenant', 'add', '--code', 'second', '--name', '同名燃气'], environment);
+    expect(sameName.code).toBe(1);
+    expect(sameName.stderr).toContain('a tenant named 同名燃气 exists already');
+    expect(sameName.stderr).not.toContain('duplicate key');
+    const sameCode = await runCli(['tenant', 'add', '--code', 'first', '--name', '别的燃气'], environment);
+    expect(sameCode.stderr).toContain('a tenant with code first exists already');
   }, 180_000);
 });
