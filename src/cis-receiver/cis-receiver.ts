@@ -19,6 +19,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
+import { z } from 'zod';
 import { isPlatformError } from '../domain/errors';
 import type { Logger } from '../logger';
 import {
@@ -393,15 +394,15 @@ export class CisReceiver {
       return sendJson(response, 200, this.statistics());
     }
     if (request.method === 'POST' && url.pathname === '/admin/behaviour') {
-      const change = JSON.parse((await readBody(request)) || '{}') as Partial<ReceiverBehaviour> & {
-        downForSeconds?: number;
-      };
-      if (change.failRate !== undefined) this.setFailRate(Number(change.failRate));
-      if (change.delayMs !== undefined) this.behaviour.delayMs = Math.max(0, Number(change.delayMs));
-      if (change.stalled !== undefined) this.setStalled(Boolean(change.stalled));
+      const change = readBehaviourChange(await readBody(request));
+      if (!change.success) return sendJson(response, 400, { error: change.error });
+      const { failRate, delayMs, stalled, downForSeconds } = change.data;
+      if (failRate !== undefined) this.setFailRate(failRate);
+      if (delayMs !== undefined) this.behaviour.delayMs = delayMs;
+      if (stalled !== undefined) this.setStalled(stalled);
       sendJson(response, 200, { behaviour: this.behaviour });
-      if (change.downForSeconds !== undefined) {
-        response.once('finish', () => void this.goDown(Number(change.downForSeconds)));
+      if (downForSeconds !== undefined) {
+        response.once('finish', () => void this.goDown(downForSeconds));
       }
       return;
     }
@@ -508,4 +509,29 @@ function headerText(value: string | string[] | undefined): string {
 
 function escapeXml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+const BEHAVIOUR_CHANGE = z
+  .object({
+    failRate: z.number().min(0).max(1).optional(),
+    delayMs: z.number().int().min(0).max(600_000).optional(),
+    stalled: z.boolean().optional(),
+    downForSeconds: z.number().min(0).max(86_400).optional(),
+  })
+  .strict();
+
+/** POST /admin/behaviour's body, or why it cannot be used (answered 400). */
+function readBehaviourChange(body: string) {
+  let json: unknown;
+  try {
+    json = JSON.parse(body.trim() === '' ? '{}' : body);
+  } catch {
+    return { success: false as const, error: 'the body is not JSON' };
+  }
+  const result = BEHAVIOUR_CHANGE.safeParse(json);
+  if (result.success) return { success: true as const, data: result.data };
+  return {
+    success: false as const,
+    error: result.error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`).join('; '),
+  };
 }
