@@ -39,7 +39,7 @@ function demoInstructions(url: string, accounts: string[]): string {
       : [
           `  Demo accounts opened: ${accounts.join(', ')}; simulated meters report every few seconds:`,
           `    curl -s -X POST ${url}/rest/Standard/reading/ReadCurrentData \\`,
-          `      -d '{"Meters":[{"UserID":"DEMO0001","MeterID":"DM0001"},{"UserID":"DEMO0003","MeterID":"DM0003"}]}'`,
+          `      -d '{"Meters":[{"UserID":"DEMO0001","MeterID":"DM0001"},{"UserID":"DEMO0003","MeterID":"DM0003"}],"DataFrom":"苍南仪表集团"}'`,
           '    npm run cli -- command list --tenant cangnan',
           '  Watch their readings and alarms pushed to a CIS (spec §6, docs/cis-push.md):',
           '    npm run cli -- cis-receiver --port 9090 &',
