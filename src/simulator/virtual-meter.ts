@@ -28,6 +28,11 @@ export interface MeterFaults {
   rejects?: string[];
   /** The valve is stuck: valve commands fail and it reports 11 with a VALVE_FAULT alarm. */
   valveFault?: boolean;
+  /**
+   * The meter's clock is this far off (positive: ahead): its reports and alarms carry the wrong
+   * time, and the platform refuses those more than 10 minutes ahead of its own clock.
+   */
+  clockOffsetMs?: number;
 }
 
 export interface Report {
@@ -106,7 +111,7 @@ export class VirtualMeter {
     }
     return {
       meterNo: this.meterNo,
-      readAt: at.toISOString(),
+      readAt: this.clockTime(at),
       reading: this.reading.toFixed(4),
       valveState: this.valve,
       remainMoney: this.balance.toFixed(4),
@@ -227,7 +232,12 @@ export class VirtualMeter {
   }
 
   private raise(type: string, at: Date): void {
-    this.alarms.push({ type, at: at.toISOString() });
+    this.alarms.push({ type, at: this.clockTime(at) });
+  }
+
+  /** The time as the meter's own clock shows it, which is what it writes in reports and alarms. */
+  private clockTime(at: Date): string {
+    return new Date(at.getTime() + (this.faults.clockOffsetMs ?? 0)).toISOString();
   }
 
   private billing(): boolean {
