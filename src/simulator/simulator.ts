@@ -123,14 +123,11 @@ export class Simulator {
   /** One wake-up of the given meters (default: all): consume, report, take and answer commands. */
   async wakeUp(meterNos: string[] = [...this.meters.keys()]): Promise<WakeUpResult> {
     const result: WakeUpResult = { reports: 0, refused: 0, commands: 0, errors: 0 };
-    const batchSize = this.options.batchSize ?? 100;
     const now = this.clock();
     for (const meterNo of meterNos) this.measure(meterNo, now);
 
     await this.flushAcks(result);
-    for (let start = 0; start < meterNos.length; start += batchSize) {
-      await this.uplink(meterNos.slice(start, start + batchSize), result);
-    }
+    for (const batch of this.batches(meterNos)) await this.uplink(batch, result);
     return result;
   }
 
@@ -167,6 +164,30 @@ export class Simulator {
     const queue = this.unsentReports.get(meterNo) ?? [];
     queue.push(meter.report(at));
     this.unsentReports.set(meterNo, queue.slice(-MAX_UNSENT_REPORTS_PER_METER));
+  }
+
+  /**
+   * The meters in uplink calls of at most `batchSize` meters and the device API's limit of
+   * reports: after an outage each meter carries its backlog, and a call over the limit would be
+   * refused (413) at every wake-up.
+   */
+  private batches(meterNos: string[]): string[][] {
+    const batchSize = this.options.batchSize ?? 100;
+    const batches: string[][] = [];
+    let batch: string[] = [];
+    let reports = 0;
+    for (const meterNo of meterNos) {
+      const waiting = this.unsentReports.get(meterNo)?.length ?? 0;
+      if (batch.length > 0 && (batch.length >= batchSize || reports + waiting > MAX_ITEMS_PER_CALL)) {
+        batches.push(batch);
+        batch = [];
+        reports = 0;
+      }
+      batch.push(meterNo);
+      reports += waiting;
+    }
+    if (batch.length > 0) batches.push(batch);
+    return batches;
   }
 
   private async uplink(meterNos: string[], result: WakeUpResult): Promise<void> {

@@ -1,3 +1,5 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { GatewayRepository } from '../../src/meter-link/gateway-repository';
 import type { Tenant } from '../../src/domain/model';
 import { restCall } from './cis-client';
@@ -60,4 +62,41 @@ export async function openAccount(
 
 export function report(meterNo: string, readAt: string, extra: Record<string, unknown> = {}) {
   return { meterNo, readAt, reading: '10.0000', valveState: '01', ...extra };
+}
+
+/** A gateway's way to the platform that a test can cut, as a network outage would. */
+export interface GatewayLink {
+  /** Used in place of the platform's URL. */
+  url: string;
+  /** While true, every call is answered 503 without reaching the platform. */
+  down: boolean;
+  close(): Promise<void>;
+}
+
+export async function startGatewayLink(platformUrl: string): Promise<GatewayLink> {
+  const server = http.createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      if (link.down) {
+        response.writeHead(503).end();
+        return;
+      }
+      const body = chunks.length > 0 ? Buffer.concat(chunks) : undefined;
+      const headers = { Authorization: request.headers.authorization ?? '', 'Content-Type': 'application/json' };
+      void fetch(`${platformUrl}${request.url}`, { method: request.method, headers, body })
+        .then(async (answer) => {
+          response.writeHead(answer.status, { 'Content-Type': 'application/json' });
+          response.end(Buffer.from(await answer.arrayBuffer()));
+        })
+        .catch(() => response.writeHead(502).end());
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const link: GatewayLink = {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    down: false,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+  return link;
 }
