@@ -7,6 +7,7 @@ import { ReturnCode } from '../domain/return-codes';
 import type { CustomerEntity, MeterEntity, MeterModelEntity } from '../persistence/entities';
 import type { CustomerDetails } from '../persistence/repositories/customer-repository';
 import { isUniqueViolation } from '../persistence/repositories/postgres-errors';
+import { postToLedger } from './ledger-posting';
 import { assertOperationAllowed, lockUserMeter, openMeter } from './meter-access';
 import type { OperationContext } from './operation';
 import { priceCommandPayload, readPriceScheme, storePriceScheme } from './price-scheme-input';
@@ -212,17 +213,17 @@ async function creditOpeningBalance(
     payload: { amount: amount.toFixed(4), tradeNo: null, reason: 'opening' },
     correlationId: context.requestId,
   });
-  await store.ledger.append({
-    tenantId: tenant.id,
-    meterId: meter.id,
-    customerId: meter.customerId,
-    kind: 'opening',
-    tradeNo: null,
-    amount: amount.toFixed(4),
-    operatorName,
-    occurredAt: context.receivedAt,
-    commandId: command.id,
-  });
+  await postToLedger(context, 'PreSaving', [
+    {
+      meter,
+      kind: 'opening',
+      tradeNo: null,
+      amount,
+      operatorName,
+      occurredAt: context.receivedAt,
+      commandId: command.id,
+    },
+  ]);
 }
 
 function duplicateAccount(what: string): PlatformError {

@@ -6,6 +6,7 @@ import type { PayloadObject } from '../domain/payload';
 import { ReturnCode } from '../domain/return-codes';
 import type { MeterEntity, MeterModelEntity } from '../persistence/entities';
 import { METER_DEFAULTS, checkCatalogue, openAccountPayload } from './account-service';
+import { postToLedger } from './ledger-posting';
 import { assertOperationAllowed, lockUserMeter, openMeter } from './meter-access';
 import type { OperationContext } from './operation';
 import { readOperatorName } from './operation-guards';
@@ -20,7 +21,9 @@ import { readOperatorName } from './operation-guards';
  *   keeps the old meter's price, and is told to open its account.
  * - PreSaving > 0 moves that balance (DECISIONS §5.4): a transfer_out entry on the old meter, a
  *   transfer_in entry on the new one and a `recharge` command (reason 'transfer') after its
- *   opening.
+ *   opening. The CIS names the amount, and the platform does not hold it to the balance its
+ *   ledger shows (DECISIONS says nothing of it, and only the meter knows what it has billed), so
+ *   the old meter's balance may go below zero; it must stay within NUMBER(16,4) (postToLedger).
  * A new MeterID or MeterNo the tenant has ever used is 80002015.
  */
 export async function meterChange(payload: PayloadObject, context: OperationContext): Promise<void> {
@@ -154,29 +157,17 @@ async function transferBalance(
   newMeter: MeterEntity,
   request: MeterChangeRequest,
 ): Promise<void> {
-  const { store, tenant } = context;
-  const amount = request.preSaving.toFixed(4);
-  const entry = {
-    tenantId: tenant.id,
-    customerId: oldMeter.customerId,
-    tradeNo: null,
-    operatorName: request.operatorName,
-    occurredAt: request.changedAt,
-  };
-
-  await store.ledger.append({
-    ...entry,
-    meterId: oldMeter.id,
-    kind: 'transfer_out',
-    amount: request.preSaving.negated().toFixed(4),
-    commandId: null,
-  });
-  const command = await store.commands.enqueue({
-    tenantId: tenant.id,
+  const command = await context.store.commands.enqueue({
+    tenantId: context.tenant.id,
     meterId: newMeter.id,
     kind: 'recharge',
-    payload: { amount, tradeNo: null, reason: 'transfer' },
+    payload: { amount: request.preSaving.toFixed(4), tradeNo: null, reason: 'transfer' },
     correlationId: context.requestId,
   });
-  await store.ledger.append({ ...entry, meterId: newMeter.id, kind: 'transfer_in', amount, commandId: command.id });
+
+  const entry = { tradeNo: null, operatorName: request.operatorName, occurredAt: request.changedAt };
+  await postToLedger(context, 'PreSaving', [
+    { ...entry, meter: oldMeter, kind: 'transfer_out', amount: request.preSaving.negated(), commandId: null },
+    { ...entry, meter: newMeter, kind: 'transfer_in', amount: request.preSaving, commandId: command.id },
+  ]);
 }

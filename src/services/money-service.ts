@@ -5,13 +5,15 @@ import type { PayloadObject } from '../domain/payload';
 import { ReturnCode } from '../domain/return-codes';
 import type { LedgerEntryEntity, LedgerKind, MeterEntity } from '../persistence/entities';
 import { isUniqueViolation } from '../persistence/repositories/postgres-errors';
+import { postToLedger } from './ledger-posting';
 import type { OperationContext } from './operation';
 import { assertMeterSideBilling, lockMeterFor, readOperatorName } from './operation-guards';
 
 /**
  * Money on a meter (spec §5.3.8, §5.3.9, §5.3.13; DECISIONS §5.4): Recharge, CancelRecharge and
  * RemainOption. Each writes one ledger entry and, where the meter must act, one command, in the
- * transaction that holds the meter locked. Amounts stay exact decimals from request to database.
+ * transaction that holds the meter locked. Amounts stay exact decimals from request to database,
+ * and what they add up to must fit NUMBER(16,4) too (postToLedger, DECISIONS §4).
  *
  * A TradeNo is credited at most once per tenant, whatever the concurrency: the ledger's unique
  * index `ledger_entry_trade_no_key` refuses the second one, and the refusal becomes the spec's
@@ -119,18 +121,18 @@ async function appendCancellation(
   request: TradeRequest,
 ): Promise<void> {
   try {
-    await context.store.ledger.append({
-      tenantId: context.tenant.id,
-      meterId: meter.id,
-      customerId: meter.customerId,
-      kind: 'recharge_cancel',
-      tradeNo: request.tradeNo,
-      amount: request.amount.negated().toFixed(4),
-      operatorName: request.operatorName,
-      occurredAt: request.occurredAt,
-      commandId: rechargeEntry.commandId,
-      cancelsEntryId: rechargeEntry.id,
-    });
+    await postToLedger(context, request.amountKey, [
+      {
+        meter,
+        kind: 'recharge_cancel',
+        tradeNo: request.tradeNo,
+        amount: request.amount.negated(),
+        operatorName: request.operatorName,
+        occurredAt: request.occurredAt,
+        commandId: rechargeEntry.commandId,
+        cancelsEntryId: rechargeEntry.id,
+      },
+    ]);
   } catch (error) {
     if (!isUniqueViolation(error, CANCELS_ENTRY_INDEX)) throw error;
     throw new PlatformError(
@@ -144,7 +146,8 @@ async function appendCancellation(
  * spec §5.3.13: 返充 (1000) puts money back on the meter, 补扣 (2000) takes it off; either way the
  * meter is told with a `remain_option` command and the ledger records the signed amount. The
  * platform does not refuse a deduction larger than the balance it knows: the meter bills, and
- * only the meter knows what it holds.
+ * only the meter knows what it holds. It refuses only one that takes TotalBuyMoney or the balance
+ * out of NUMBER(16,4) (postToLedger).
  */
 export async function remainOption(payload: PayloadObject, context: OperationContext): Promise<void> {
   assertMeterSideBilling(context, 'RemainOption');
@@ -193,13 +196,15 @@ function readTrade(
     tradeNo: requiredString(payload, 'TradeNo', 50),
     occurredAt: requiredDate(payload, keys.timeKey, context.tenant.timeZone),
     amount: requiredAmount(payload, keys.amountKey),
+    /** The request field that carried the amount, for a refusal to name. */
+    amountKey: keys.amountKey,
     operatorName: readOperatorName(payload),
   };
 }
 
 /**
- * Appends a TradeNo-bearing entry. A TradeNo the tenant has used before, by this call's
- * transaction or by one that committed first, meets the unique index: `duplicateCode`.
+ * Posts a TradeNo-bearing entry. A TradeNo the tenant has used before, by this call's transaction
+ * or by one that committed first, meets the unique index: `duplicateCode`.
  */
 async function appendTrade(
   context: OperationContext,
@@ -208,17 +213,17 @@ async function appendTrade(
   duplicateCode: typeof ReturnCode.TradeNoExists | typeof ReturnCode.OptionTradeNoExists,
 ): Promise<void> {
   try {
-    await context.store.ledger.append({
-      tenantId: context.tenant.id,
-      meterId: meter.id,
-      customerId: meter.customerId,
-      kind: entry.kind,
-      tradeNo: entry.tradeNo,
-      amount: entry.amount.toFixed(4),
-      operatorName: entry.operatorName,
-      occurredAt: entry.occurredAt,
-      commandId: entry.commandId,
-    });
+    await postToLedger(context, entry.amountKey, [
+      {
+        meter,
+        kind: entry.kind,
+        tradeNo: entry.tradeNo,
+        amount: entry.amount,
+        operatorName: entry.operatorName,
+        occurredAt: entry.occurredAt,
+        commandId: entry.commandId,
+      },
+    ]);
   } catch (error) {
     if (!isUniqueViolation(error, TRADE_NO_INDEX)) throw error;
     throw new PlatformError(duplicateCode, `${duplicateMessage(duplicateCode)}：${entry.tradeNo}`);
