@@ -1,5 +1,6 @@
+import { countRows } from '../support/row-counts';
 import { startTestPlatform, type TestPlatform } from '../support/test-platform';
-import { callOperation, meterAddPayload } from './operation-calls';
+import { type Transport, callOperation, meterAddPayload } from './operation-calls';
 
 /**
  * MeterChange (spec §5.3.6; DECISIONS §5.1, §5.4): the user moves to the new meter with the
@@ -14,8 +15,9 @@ describe('changing a meter', () => {
     platform.database.dataSource.query(text, parameters) as Promise<T[]>;
   const call = (operation: Parameters<typeof callOperation>[2], fields: Record<string, unknown>) =>
     callOperation(platform, 'rest', operation, JSON.stringify({ DataFrom: TENANT, ...fields }));
-  const change = (fields: Record<string, unknown>) =>
-    call('MeterChange', {
+  const change = (fields: Record<string, unknown>, transport: Transport = 'rest') => {
+    const payload = {
+      DataFrom: TENANT,
       UserID: 'U1',
       OldMeterID: 'OLD1',
       OldENDREADING: '8680.5',
@@ -27,7 +29,9 @@ describe('changing a meter', () => {
       ChangeTime: '2019-10-02 12:44:22',
       PreSaving: 1200,
       ...fields,
-    });
+    };
+    return callOperation(platform, transport, 'MeterChange', JSON.stringify(payload));
+  };
   const open = async (userId: string, meterId: string, preSaving = '0', dataFrom = TENANT) => {
     const payload = meterAddPayload({ userId, meterId, dataFrom }).replace('"PreSaving":"0"', `"PreSaving":"${preSaving}"`);
     expect((await callOperation(platform, 'rest', 'MeterAdd', payload)).code).toBe(0);
@@ -171,5 +175,63 @@ describe('changing a meter', () => {
     expect(refused.code).toBe(80002003);
     expect(refused.message).toContain('系统端计费');
     expect((await systemChange(0)).code).toBe(0);
+  });
+
+  describe('with a PreSaving larger than the old meter’s ledger balance', () => {
+    const MAX = '999999999999.9999';
+    const figures = async (pairs: Array<[string, string]>) => {
+      const Meters = pairs.map(([UserID, MeterID]) => ({ UserID, MeterID }));
+      const answer = await call('ReadCurrentData', { Meters });
+      return [...answer.text.matchAll(/"MeterID":"(\w+)".*?"TotalBuyMoney":([^,]+),"RemainMoney":([^,]+)/g)].map(
+        ([, meterId, totalBuy, remain]) => `${meterId} ${totalBuy} ${remain}`,
+      );
+    };
+    /** User `U${n}` changes meter `OLD${n}` for `NEW${n}`. */
+    const changeOf = (n: number, preSaving: string, transport: Transport = 'rest') =>
+      change({ UserID: `U${n}`, OldMeterID: `OLD${n}`, NewMeterID: `NEW${n}`, NewMeterNo: `NEW${n}`, PreSaving: preSaving }, transport);
+
+    beforeAll(async () => {
+      await open('U4', 'OLD4', '7');
+      await open('U5', 'OLD5');
+      const deduct = await call('RemainOption', {
+        UserID: 'U5',
+        MeterID: 'OLD5',
+        TradeNo: 'MC-DEDUCT',
+        CMDOption: 2000,
+        OptionTime: '2019-10-01 09:00:00',
+        OptionAmt: '7',
+      });
+      expect(deduct.code).toBe(0);
+    });
+
+    it.each<Transport>(['rest', 'soap'])(
+      'refuses over %s one that would take the old meter’s RemainMoney below -999999999999.9999 (80002002) and changes nothing',
+      async (transport) => {
+        const stored = async () => ({
+          rows: await countRows(platform.database.dataSource),
+          meters: await sql(`SELECT id, state, end_reading, replaced_by, last_command_sequence FROM meter ORDER BY id`),
+        });
+        const before = await stored();
+
+        const answer = await changeOf(5, MAX, transport);
+
+        expect(answer.code).toBe(80002002);
+        expect(answer.message).toContain('PreSaving');
+        expect(answer.message).toContain('OLD5 的 RemainMoney 变为 -1000000000006.9999');
+        expect(await stored()).toEqual(before);
+        expect(await figures([['U5', 'OLD5']])).toEqual(['OLD5 -7.0000 -7.0000']);
+      },
+    );
+
+    it('moves it as the CIS names it while every figure stays in range: 999999999999.9999 off a meter holding 7.00', async () => {
+      // DECISIONS §5.4 does not hold PreSaving to the platform's ledger, which does not see all the
+      // money on a meter (an account migrated from an older system has none), so it is not refused.
+      expect((await changeOf(4, MAX)).code).toBe(0);
+
+      expect(await figures([['U4', 'OLD4'], ['U4', 'NEW4']])).toEqual([
+        'OLD4 7.0000 -999999999992.9999',
+        `NEW4 ${MAX} ${MAX}`,
+      ]);
+    });
   });
 });

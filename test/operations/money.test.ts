@@ -1,5 +1,6 @@
+import { countRows } from '../support/row-counts';
 import { startTestPlatform, type TestPlatform } from '../support/test-platform';
-import { callOperation, meterAddPayload } from './operation-calls';
+import { type Transport, callOperation, meterAddPayload } from './operation-calls';
 
 /**
  * Recharge, CancelRecharge and RemainOption (spec §5.3.8, §5.3.9, §5.3.13; DECISIONS §5.4):
@@ -215,6 +216,105 @@ describe('money on a meter', () => {
       expect(option.code).toBe(80002003);
       expect(option.message).toContain('CMDOption');
       expect((await remain('M5', 'R-3', 1000, '0')).code).toBe(80002003);
+    });
+  });
+
+  describe('what the ledger adds up to (DECISIONS §4: NUMBER(16,4), at most 12 integer digits)', () => {
+    const MAX = '999999999999.9999';
+    /** A payload whose `key` is the JSON number token `token`, which a JS number would round. */
+    const withNumber = (fields: Record<string, unknown>, key: string, token: string) =>
+      JSON.stringify({ DataFrom: TENANT, ...fields }).replace(/}$/, `,"${key}":${token}}`);
+    const rechargeOver = (transport: Transport, meterId: string, tradeNo: string, amountToken: string) =>
+      callOperation(
+        platform,
+        transport,
+        'Recharge',
+        withNumber({ UserID: `U${meterId}`, MeterID: meterId, TradeNo: tradeNo, RechargeTime: TIME }, 'RechargeAmt', amountToken),
+      );
+    const figures = async (meterId: string) => {
+      const answer = await call('ReadCurrentData', { Meters: [{ UserID: `U${meterId}`, MeterID: meterId }] });
+      return answer.text.match(/"TotalBuyMoney":[^,]+,"RemainMoney":[^,]+/)?.[0];
+    };
+    /** Everything a refused call must leave as it was: every table's rows, meters and commands. */
+    const stored = async () => ({
+      rows: await countRows(platform.database.dataSource),
+      meters: await sql(`SELECT id, state, last_command_sequence FROM meter ORDER BY id`),
+      commands: await sql(`SELECT id, state FROM meter_command ORDER BY id`),
+    });
+
+    it.each<Transport>(['rest', 'soap'])(
+      'refuses over %s a recharge that would take TotalBuyMoney to 13 integer digits (80002002) and stores nothing',
+      async (transport) => {
+        const meterId = `FULL-${transport}`;
+        await open(meterId);
+        expect((await rechargeOver(transport, meterId, `${meterId}-1`, MAX)).code).toBe(0);
+        const before = await stored();
+
+        const answer = await rechargeOver(transport, meterId, `${meterId}-2`, '2006.5');
+
+        expect(answer.code).toBe(80002002);
+        expect(answer.message).toContain(`${meterId} 的 TotalBuyMoney 变为 1000000002006.4999`);
+        expect(answer.message).toContain('RechargeAmt');
+        expect(await stored()).toEqual(before);
+        expect(await figures(meterId)).toBe(`"TotalBuyMoney":${MAX},"RemainMoney":${MAX}`);
+      },
+    );
+
+    it('answers a TradeNo used before as a duplicate (80002033, 80002036) even when the amount would also overflow', async () => {
+      expect((await recharge('FULL-rest', 'FULL-rest-1', '2006.5')).code).toBe(80002033);
+      expect((await remain('FULL-rest', 'FULL-rest-1', 1000, '2006.5')).code).toBe(80002036);
+    });
+
+    it('takes money up to 999999999999.9999 exactly, from a PreSaving and a 返充, and refuses 0.0001 more', async () => {
+      await open('TOP', { preSaving: '999999999990' });
+      expect((await remain('TOP', 'TOP-1', 1000, '9.9999')).code).toBe(0);
+      expect(await figures('TOP')).toBe(`"TotalBuyMoney":${MAX},"RemainMoney":${MAX}`);
+      const before = await stored();
+
+      const refund = await remain('TOP', 'TOP-2', 1000, '0.0001');
+      const recharged = await recharge('TOP', 'TOP-3', '2');
+
+      expect([refund.code, recharged.code]).toEqual([80002002, 80002002]);
+      expect(refund.message).toContain('OptionAmt');
+      expect(await stored()).toEqual(before);
+    });
+
+    it('refuses a 补扣 that would take both figures below -999999999999.9999 (80002002), leaving its TradeNo unused', async () => {
+      await open('DEDUCT');
+      expect((await remain('DEDUCT', 'D-1', 2000, MAX)).code).toBe(0);
+      expect(await figures('DEDUCT')).toBe(`"TotalBuyMoney":-${MAX},"RemainMoney":-${MAX}`);
+      const before = await stored();
+
+      for (const tradeNo of ['D-2', 'D-3']) {
+        const answer = await remain('DEDUCT', tradeNo, '2000', MAX);
+        expect(answer.code).toBe(80002002);
+        expect(answer.message).toContain('DEDUCT 的 TotalBuyMoney 变为 -1999999999999.9998');
+      }
+      expect(await stored()).toEqual(before);
+      expect(await figures('DEDUCT')).toBe(`"TotalBuyMoney":-${MAX},"RemainMoney":-${MAX}`);
+
+      expect((await remain('DEDUCT', 'D-2', 1000, MAX)).code).toBe(0);
+      expect(await figures('DEDUCT')).toBe('"TotalBuyMoney":0.0000,"RemainMoney":0.0000');
+    });
+
+    it('refuses a cancellation that would take TotalBuyMoney out of range (80002002) and leaves the recharge queued', async () => {
+      await open('UNDO');
+      expect((await recharge('UNDO', 'UNDO-1', MAX)).code).toBe(0);
+      expect((await remain('UNDO', 'UNDO-2', 2000, MAX)).code).toBe(0);
+      expect((await remain('UNDO', 'UNDO-3', 2000, MAX)).code).toBe(0);
+      const before = await stored();
+
+      const answer = await cancel('UNDO', 'UNDO-1', MAX);
+
+      expect(answer.code).toBe(80002002);
+      expect(answer.message).toContain('CancelAmt');
+      expect(answer.message).toContain('UNDO 的 TotalBuyMoney 变为 -1999999999999.9998');
+      expect(await stored()).toEqual(before);
+      const recharged = await sql(
+        `SELECT c.state FROM meter_command c JOIN ledger_entry l ON l.command_id = c.id WHERE l.trade_no = 'UNDO-1'`,
+      );
+      expect(recharged).toEqual([{ state: 'queued' }]);
+      expect(await figures('UNDO')).toBe(`"TotalBuyMoney":-${MAX},"RemainMoney":-${MAX}`);
     });
   });
 
