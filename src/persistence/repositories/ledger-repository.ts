@@ -7,7 +7,7 @@ import { LedgerEntryEntity, type LedgerKind } from '../entities';
  * The kinds that make up 累计购气金额 (TotalBuyMoney): the money the CIS put on a meter, net of its
  * corrections. A transfer_out (MeterChange moving the balance to the new meter) is not an
  * un-purchase and is left out, so a replaced meter keeps the total it was bought.
- * MeterRepository.findCurrentData sums the same kinds for ReadCurrentData.
+ * MeterRepository.findCurrentData sums these kinds for ReadCurrentData too.
  */
 export const PURCHASE_KINDS = [
   'opening',

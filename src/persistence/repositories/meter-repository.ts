@@ -1,6 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import type { MeterState } from '../../domain/model';
 import { MeterEntity } from '../entities';
+import { PURCHASE_KINDS } from './ledger-repository';
 
 /** UserID/MeterID pairs as a batch names them, in request order (spec §5.3.7, §5.3.11). */
 export interface MeterPairs {
@@ -191,15 +192,13 @@ export class MeterRepository {
          LEFT JOIN meter_snapshot AS snapshot ON snapshot.meter_id = meter.id
          LEFT JOIN price_scheme AS scheme ON scheme.id = meter.price_scheme_id
          LEFT JOIN LATERAL (
-           SELECT coalesce(sum(entry.amount) FILTER (WHERE entry.kind IN
-                    ('opening', 'recharge', 'recharge_cancel', 'refund', 'deduct', 'transfer_in')), 0)
-                    AS total_buy,
+           SELECT coalesce(sum(entry.amount) FILTER (WHERE entry.kind = ANY($5::text[])), 0) AS total_buy,
                   coalesce(sum(entry.amount), 0) AS balance
              FROM ledger_entry AS entry
             WHERE entry.meter_id = meter.id
          ) AS money ON true
         ORDER BY requested.position`,
-      [tenantId, pairs.userIds, pairs.meterIds, timeZone],
+      [tenantId, pairs.userIds, pairs.meterIds, timeZone, PURCHASE_KINDS],
     )) as CurrentDataRow[];
   }
 
