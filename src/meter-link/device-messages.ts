@@ -171,7 +171,7 @@ function readReport(reader: FieldReader, timeZone: string, now: Date): MeterRepo
     temperature: reader.decimal('temperature', { required: false, negative: true }),
     pressure: reader.decimal('pressure', { required: false, negative: false }),
     remainMoney: reader.decimal('remainMoney', { required: false, negative: true }),
-    totalBuyMoney: reader.decimal('totalBuyMoney', { required: false, negative: false }),
+    totalBuyMoney: reader.decimal('totalBuyMoney', { required: false, negative: true }),
     totalUsedGas: reader.decimal('totalUsedGas', { required: false, negative: false }),
     totalUsedMoney: reader.decimal('totalUsedMoney', { required: false, negative: false }),
     price: reader.decimal('price', { required: false, negative: false }),

@@ -72,7 +72,14 @@ describe('device API', () => {
   it('stores readings as a time series, keeps the latest as the snapshot and moves the meter to in use', async () => {
     const answer = await deviceCall(platform.url, token, 'uplink', {
       reports: [
-        report('D1', '2026-01-01 08:00:00', { reading: 12.5, remainMoney: '-0.5', temperature: -3.25, batteryPercent: 80 }),
+        // A 补扣 larger than the purchases leaves both balance and total below zero on the meter too.
+        report('D1', '2026-01-01 08:00:00', {
+          reading: 12.5,
+          remainMoney: '-0.5',
+          totalBuyMoney: '-7',
+          temperature: -3.25,
+          batteryPercent: 80,
+        }),
         report('D1', '2026-01-01T09:00:00+08:00', {
           reading: '13.1234',
           valveState: '00',
@@ -85,9 +92,11 @@ describe('device API', () => {
     expect(answer.status).toBe(200);
     expect(answer.body).toMatchObject({ stored: 2, repeated: 0, alarms: 2 });
 
-    expect(await query(`SELECT reading, remain_money, temperature FROM meter_reading ORDER BY read_at`)).toEqual([
-      { reading: '12.5000', remain_money: '-0.5000', temperature: '-3.2500' },
-      { reading: '13.1234', remain_money: '0.0000', temperature: null },
+    expect(
+      await query(`SELECT reading, remain_money, total_buy_money, temperature FROM meter_reading ORDER BY read_at`),
+    ).toEqual([
+      { reading: '12.5000', remain_money: '-0.5000', total_buy_money: '-7.0000', temperature: '-3.2500' },
+      { reading: '13.1234', remain_money: '0.0000', total_buy_money: null, temperature: null },
     ]);
     const [snapshot] = await query(`SELECT read_at, reading, valve_state, total_used_gas FROM meter_snapshot`);
     expect(snapshot).toEqual({
