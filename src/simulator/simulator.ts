@@ -126,7 +126,9 @@ export class Simulator {
     const now = this.clock();
     for (const meterNo of meterNos) this.measure(meterNo, now);
 
-    await this.flushAcks(result);
+    // Acknowledgements an earlier wake-up could not send go first; the platform answers them with
+    // the meters' next commands, already marked sent to them, which the meters take now.
+    await this.takeCommands(await this.flushAcks(result), result);
     for (const batch of this.batches(meterNos)) await this.uplink(batch, result);
     return result;
   }

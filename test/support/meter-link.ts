@@ -70,6 +70,8 @@ export interface GatewayLink {
   url: string;
   /** While true, every call is answered 503 without reaching the platform. */
   down: boolean;
+  /** Calls to these paths (e.g. `/device/v1/ack`) are answered 503, the others get through. */
+  downFor: Set<string>;
   close(): Promise<void>;
 }
 
@@ -78,7 +80,7 @@ export async function startGatewayLink(platformUrl: string): Promise<GatewayLink
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
-      if (link.down) {
+      if (link.down || link.downFor.has(new URL(request.url ?? '/', 'http://link').pathname)) {
         response.writeHead(503).end();
         return;
       }
@@ -96,6 +98,7 @@ export async function startGatewayLink(platformUrl: string): Promise<GatewayLink
   const link: GatewayLink = {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     down: false,
+    downFor: new Set(),
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
   return link;
