@@ -10,6 +10,8 @@ export interface AppOptions {
   bodyLimitBytes: number;
   publicUrl?: string;
   restContentType: 'text/html' | 'application/json';
+  /** Whether a `/{tenantCode}/...` path names a gas company served here (see SoapRouterOptions). */
+  servesTenant?: (tenantCode: string) => Promise<boolean>;
   /** Further routers (device API, ...) mounted after the CIS interfaces. */
   extraRouters?: express.Router[];
 }
@@ -27,6 +29,7 @@ export async function createApp(options: AppOptions): Promise<Express> {
     publicUrl: options.publicUrl,
     bodyLimitBytes: options.bodyLimitBytes,
     logger: options.logger,
+    servesTenant: options.servesTenant,
   });
   // Fail at start, not at the first call, if the WSDL cannot be read.
   await soapRouter.ready;

@@ -7,6 +7,7 @@ import type { PlatformConfig } from './config/config';
 import type { Logger } from './logger';
 import { startMeterLink, type MeterLink } from './meter-link/meter-link';
 import { openDatabase, type Database } from './persistence/database';
+import { Store } from './persistence/repositories/store';
 import { DeliveryWorker } from './push/delivery-worker';
 import { noPushKeys, type PushKeys } from './push/push-keys';
 import { CodeSealer } from './security/code-sealer';
@@ -65,6 +66,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     bodyLimitBytes: config.bodyLimitBytes,
     publicUrl: config.publicUrl,
     restContentType: config.restContentType,
+    servesTenant: async (code) => (await new Store(database.dataSource.manager).tenants.findActiveByCode(code)) !== undefined,
     extraRouters: [meterLink.router],
   });
 

@@ -32,6 +32,12 @@ export interface SoapRouterOptions {
   logger?: Logger;
   /** The WSDL file; wsdl/WSI_MIDDataServices.wsdl by default. */
   wsdlPath?: string;
+  /**
+   * Whether `/{tenantCode}/...` names a gas company the platform serves; its WSDL is refused
+   * (404) otherwise, so that a CIS team sees a wrong address when it adds the Web Reference, not
+   * at its first call. Unset: every tenant path is served.
+   */
+  servesTenant?: (tenantCode: string) => Promise<boolean>;
 }
 
 /** `ready` settles when node-soap has parsed the WSDL, so that start-up can fail fast on it. */
@@ -55,7 +61,7 @@ export function createSoapRouter(handler: MessageHandler, options: SoapRouterOpt
   router
     .route([SOAP_ENDPOINT_PATH, `/:tenantCode${SOAP_ENDPOINT_PATH}`])
     .all(assignRequestId)
-    .get(serveWsdl(new WsdlPublisher(template), options.publicUrl))
+    .get(serveWsdl(new WsdlPublisher(template), options))
     .post(readBody(options.bodyLimitBytes), callOperation(endpoint), answerFault(logger))
     .all(refuseMethod);
 
@@ -68,8 +74,19 @@ function assignRequestId(request: Request, response: Response, next: NextFunctio
   next();
 }
 
-function serveWsdl(publisher: WsdlPublisher, publicUrl: string | undefined): RequestHandler {
-  return (request, response) => {
+function serveWsdl(publisher: WsdlPublisher, options: SoapRouterOptions): RequestHandler {
+  return async (request, response, next) => {
+    const tenantCode = tenantCodeOf(request);
+    try {
+      if (tenantCode !== undefined && options.servesTenant && !(await options.servesTenant(tenantCode))) {
+        response.status(404).type('text/plain; charset=utf-8');
+        response.send(`No gas company with code ${tenantCode} is served here\n`);
+        return;
+      }
+    } catch (error) {
+      next(error);
+      return;
+    }
     if (!asksForWsdl(request)) {
       response.type('text/plain; charset=utf-8');
       response.send('WSI_MIDDataServices: the service description is at ?wsdl\n');
@@ -77,7 +94,7 @@ function serveWsdl(publisher: WsdlPublisher, publicUrl: string | undefined): Req
     }
 
     response.set('Content-Type', responseContentType('1.1'));
-    response.send(publisher.documentFor(endpointAddress(request, publicUrl)));
+    response.send(publisher.documentFor(endpointAddress(request, options.publicUrl)));
   };
 }
 
