@@ -12,7 +12,7 @@ import { OPERATION_REGISTRY } from '../services/operation-registry';
 import type { OperationResult } from '../services/operation';
 import type { InboundMessage, MessageHandler, OutboundMessage } from '../transport/message';
 import { isPlaintextRequest, type MessageSecurity, type OpenedRequest } from './message-security';
-import { resolvePlaintextTenant } from './tenant-resolution';
+import { resolvePlaintextTenant, resolvePlaintextTenantByPath } from './tenant-resolution';
 
 /**
  * The one place where a request from either transport becomes an operation call, and where every
@@ -53,7 +53,7 @@ async function handle(dependencies: DispatcherDependencies, message: InboundMess
   let opened: OpenedRequest | undefined;
   try {
     opened = encrypted ? await dependencies.security.openEncrypted(message) : undefined;
-    tenant = opened?.tenant;
+    tenant = opened ? opened.tenant : await resolvePlaintextTenantByPath(dependencies.dataSource, message);
     const payload = parsePayload(opened ? opened.payloadText : message.encryptData);
     tenant ??= await resolvePlaintextTenant(dependencies.dataSource, message, payload);
 

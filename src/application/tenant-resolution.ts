@@ -16,19 +16,37 @@ export async function resolvePlaintextTenant(
   message: InboundMessage,
   payload: PayloadObject,
 ): Promise<Tenant> {
-  const tenant = await findTenant(new Store(dataSource.manager), message, payload);
+  return allowingPlaintext(await findTenant(new Store(dataSource.manager), message, payload));
+}
+
+/**
+ * The tenant of a plaintext request's path prefix, before its payload is read: a tenant that does
+ * not allow plaintext refuses the request (80003005) whatever the body holds, so a body that is
+ * not even JSON says nothing else. Undefined on the shared path, where the payload decides.
+ */
+export async function resolvePlaintextTenantByPath(
+  dataSource: DataSource,
+  message: InboundMessage,
+): Promise<Tenant | undefined> {
+  if (message.tenantCode === undefined) return undefined;
+  return allowingPlaintext(await findTenantByPath(new Store(dataSource.manager), message.tenantCode));
+}
+
+function allowingPlaintext(tenant: Tenant): Tenant {
   if (!tenant.plaintext) {
     throw new PlatformError(ReturnCode.PlaintextNotAllowed, defaultPlaintextMessage(tenant));
   }
   return tenant;
 }
 
+async function findTenantByPath(store: Store, tenantCode: string): Promise<Tenant> {
+  const tenant = await store.tenants.findActiveByCode(tenantCode);
+  if (!tenant) throw unknownTenant(`接入路径 ${tenantCode}`);
+  return tenant;
+}
+
 async function findTenant(store: Store, message: InboundMessage, payload: PayloadObject): Promise<Tenant> {
-  if (message.tenantCode !== undefined) {
-    const tenant = await store.tenants.findActiveByCode(message.tenantCode);
-    if (!tenant) throw unknownTenant(`接入路径 ${message.tenantCode}`);
-    return tenant;
-  }
+  if (message.tenantCode !== undefined) return findTenantByPath(store, message.tenantCode);
 
   const dataFrom = optionalString(payload, 'DataFrom', 50);
   if (dataFrom !== undefined) {

@@ -150,6 +150,14 @@ describe.each<WireTransport>(['rest', 'soap'])('message security over %s', (tran
     await expectRefusedLeavingNothing('MeterResume', { encryptData: SPEC_EXAMPLES.MeterResume, disperseKey: '', macValue: '' }, 80003005);
   });
 
+  it('refuses plaintext on such a tenant’s own path before reading it: 80003005 even for a body that is not JSON', async () => {
+    for (const encryptData of ['garbage', '{"UserID":', SPEC_EXAMPLES.MeterResume]) {
+      await expectRefusedLeavingNothing('MeterResume', { encryptData, disperseKey: '', macValue: '' }, 80003005, {
+        prefix: '/cangnan',
+      });
+    }
+  });
+
   it('finds the tenant by its key on the plain path and by its prefix on its own path', async () => {
     const otherClient = new CnmcspClient({ baseUrl: platform.url, transport, registrationCode: other.code });
     const otherAdd = SPEC_EXAMPLES.MeterAdd.replace('苍南仪表集团', '别的燃气公司');
