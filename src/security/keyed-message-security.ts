@@ -10,11 +10,11 @@ import type { InboundMessage } from '../transport/message';
 import { CodeSealer } from './code-sealer';
 import {
   checkMessageFormat,
+  decryptVerified,
   encryptMessage,
   generateDisperseKey,
-  macMatches,
+  macMatchesYielding,
   parseRegistrationCode,
-  verifyAndDecrypt,
   type TenantKeys,
 } from './message-crypto';
 
@@ -60,10 +60,14 @@ export class KeyedMessageSecurity implements MessageSecurity {
     const ciphertext = checkMessageFormat(message.disperseKey, message.encryptData, message.macValue);
 
     const candidates = await this.candidatesFor(message.tenantCode);
-    const match = candidates.find((credential) => {
+    let match: StoredCredential | undefined;
+    for (const credential of candidates) {
       const keys = this.usableKeysOf(credential);
-      return keys !== undefined && macMatches(keys, message.disperseKey, ciphertext, message.macValue);
-    });
+      if (keys && (await macMatchesYielding(keys, message.disperseKey, ciphertext, message.macValue))) {
+        match = credential;
+        break;
+      }
+    }
     if (!match) {
       const noCode = candidates.length === 0 && message.tenantCode !== undefined;
       throw new PlatformError(ReturnCode.MacCheckFailed, noCode ? 'MAC 校验失败：该接入方没有有效的注册码' : undefined);
@@ -76,8 +80,7 @@ export class KeyedMessageSecurity implements MessageSecurity {
       throw new PlatformError(ReturnCode.ReplayedDisperseKey);
     }
 
-    const keys = this.keysOf(match);
-    const payloadText = verifyAndDecrypt(keys, message.disperseKey, message.encryptData, message.macValue);
+    const payloadText = decryptVerified(this.keysOf(match), message.disperseKey, ciphertext);
     return { tenant, payloadText, credentialId: match.id };
   }
 

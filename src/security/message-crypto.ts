@@ -156,10 +156,16 @@ export function verifyAndDecrypt(
     throw new PlatformError(ReturnCode.MacCheckFailed);
   }
 
-  const sessionEncryptionKey = deriveSessionKey(keys.encryptionKey, disperseKey);
-  const plaintext = decryptCiphertext(sessionEncryptionKey, ciphertext);
+  return decryptVerified(keys, disperseKey, ciphertext);
+}
 
-  return decodeUtf8(plaintext);
+/**
+ * Decrypts a ciphertext whose MAC the caller has just verified (`macMatches` or
+ * `macMatchesYielding`) under the same keys and DisperseKey: 80003002 on bad padding or bad UTF-8.
+ */
+export function decryptVerified(keys: TenantKeys, disperseKey: string, ciphertext: Buffer): string {
+  const sessionEncryptionKey = deriveSessionKey(keys.encryptionKey, disperseKey);
+  return decodeUtf8(decryptCiphertext(sessionEncryptionKey, ciphertext));
 }
 
 /**
@@ -193,14 +199,53 @@ export function macMatches(
   return timingSafeEqual(computeMacBytes(sessionMacKey, ciphertext), Buffer.from(macValue, 'hex'));
 }
 
+/** Bytes of MAC chain computed between two yields to the event loop (whole DES blocks). */
+const MAC_SLICE_BYTES = 256 * 1024;
+
+/**
+ * `macMatches` for a message of any size without holding the process: the single-DES CBC chain
+ * runs in slices of MAC_SLICE_BYTES, yielding to the event loop between them. The platform tries a
+ * message on the shared path against every tenant's codes (DECISIONS §3.6); a 32 MB body with a
+ * wrong MAC would otherwise stop every other request for seconds. Same result as `macMatches`.
+ */
+export async function macMatchesYielding(
+  keys: TenantKeys,
+  disperseKey: string,
+  ciphertext: Buffer,
+  macValue: string,
+): Promise<boolean> {
+  const sessionMacKey = deriveSessionKey(keys.macKey, disperseKey);
+  assertDoubleLengthKey(sessionMacKey, 'MAC session key');
+
+  const padded = padIsoMethod2(ciphertext);
+  const leadingBlocks = padded.subarray(0, padded.length - BLOCK_SIZE);
+  let chainingValue = ZERO_BLOCK;
+  if (leadingBlocks.length > 0) {
+    const cipher = singleDesCbc(sessionMacKey.subarray(0, BLOCK_SIZE));
+    for (let offset = 0; offset < leadingBlocks.length; offset += MAC_SLICE_BYTES) {
+      if (offset > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      const output = cipher.update(leadingBlocks.subarray(offset, offset + MAC_SLICE_BYTES));
+      chainingValue = Buffer.from(output.subarray(output.length - BLOCK_SIZE));
+    }
+    cipher.final();
+  }
+  const mac = finishMac(sessionMacKey, padded, chainingValue);
+  return timingSafeEqual(mac, Buffer.from(macValue, 'hex'));
+}
+
 function computeMacBytes(sessionMacKey: Buffer, data: Buffer): Buffer {
   assertDoubleLengthKey(sessionMacKey, 'MAC session key');
 
   const padded = padIsoMethod2(data);
   const leadingBlocks = padded.subarray(0, padded.length - BLOCK_SIZE);
-  const lastBlock = padded.subarray(padded.length - BLOCK_SIZE);
   const chainingValue = singleDesCbcLastBlock(sessionMacKey.subarray(0, BLOCK_SIZE), leadingBlocks);
 
+  return finishMac(sessionMacKey, padded, chainingValue);
+}
+
+/** ISO/IEC 9797-1 MAC algorithm 3's output transformation: the last block under the double key. */
+function finishMac(sessionMacKey: Buffer, padded: Buffer, chainingValue: Buffer): Buffer {
+  const lastBlock = padded.subarray(padded.length - BLOCK_SIZE);
   return tripleDesEncryptBlock(sessionMacKey, xorBlocks(lastBlock, chainingValue));
 }
 
@@ -219,11 +264,17 @@ function singleDesCbcLastBlock(singleKey: Buffer, blocks: Buffer): Buffer {
     return ZERO_BLOCK;
   }
 
-  const cipher = createCipheriv('des-ede-cbc', Buffer.concat([singleKey, singleKey]), ZERO_BLOCK);
-  cipher.setAutoPadding(false);
+  const cipher = singleDesCbc(singleKey);
   const output = Buffer.concat([cipher.update(blocks), cipher.final()]);
 
   return output.subarray(output.length - BLOCK_SIZE);
+}
+
+/** Single-DES CBC with a zero IV, as 3DES with K‖K (OpenSSL 3 keeps plain DES out of its defaults). */
+function singleDesCbc(singleKey: Buffer) {
+  const cipher = createCipheriv('des-ede-cbc', Buffer.concat([singleKey, singleKey]), ZERO_BLOCK);
+  cipher.setAutoPadding(false);
+  return cipher;
 }
 
 function tripleDesEncryptBlock(doubleLengthKey: Buffer, block: Buffer): Buffer {

@@ -9,6 +9,8 @@ import {
   encryptMessage,
   generateDisperseKey,
   isValidDisperseKey,
+  macMatches,
+  macMatchesYielding,
   parseRegistrationCode,
   type EncryptedMessage,
   type TenantKeys,
@@ -539,5 +541,45 @@ describe('programming errors', () => {
 
   test('computing a MAC under a key that is not 16 bytes throws', () => {
     expect(() => computeMac(randomBytes(8), Buffer.alloc(0))).toThrow(/16 bytes/);
+  });
+});
+
+describe('MAC check of large messages without holding the process', () => {
+  const SLICE = 256 * 1024;
+
+  test('macMatchesYielding agrees with macMatches on both sides of every slice boundary', async () => {
+    const disperseKey = generateDisperseKey();
+    for (const size of [0, 1, 7, 8, 9, SLICE - 8, SLICE, SLICE + 8, 3 * SLICE + 5]) {
+      const ciphertext = randomBytes(size);
+      const right = computeMac(deriveSessionKey(exampleKeys.macKey, disperseKey), ciphertext);
+      const wrong = right.replace(/^./, (digit) => (digit === '0' ? '1' : '0'));
+
+      expect([size, await macMatchesYielding(exampleKeys, disperseKey, ciphertext, right)]).toEqual([size, true]);
+      expect([size, macMatches(exampleKeys, disperseKey, ciphertext, right)]).toEqual([size, true]);
+      expect([size, await macMatchesYielding(exampleKeys, disperseKey, ciphertext, wrong)]).toEqual([size, false]);
+    }
+  });
+
+  test('agrees with the worked example (DECISIONS §3.4)', async () => {
+    const ciphertext = Buffer.from(example.encryptData, 'base64');
+    expect(await macMatchesYielding(exampleKeys, example.disperseKey, ciphertext, example.macValue)).toBe(true);
+  });
+
+  test('lets other work run while it checks a large message', async () => {
+    const ciphertext = randomBytes(4 * 1024 * 1024);
+    let turns = 0;
+    let checking = true;
+    const other = () => {
+      turns += 1;
+      if (checking) setImmediate(other);
+    };
+    setImmediate(other);
+
+    const matched = await macMatchesYielding(exampleKeys, generateDisperseKey(), ciphertext, '0000000000000000');
+    checking = false;
+
+    expect(matched).toBe(false);
+    // 16 slices: the other task got a turn between them, not only after the whole check.
+    expect(turns).toBeGreaterThanOrEqual(8);
   });
 });
