@@ -1,9 +1,9 @@
 import fs from 'node:fs';
-import type { Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { loadConfig } from '../config/config';
 import { CodeSealer } from '../security/code-sealer';
 import { resolvePlatformSecret } from '../security/platform-secret';
-import { revokeTenantCodes, TenantKeyService, type IssuedCode } from '../security/tenant-keys';
+import { MAX_OVERLAP_SECONDS, revokeTenantCodes, TenantKeyService, type IssuedCode } from '../security/tenant-keys';
 import { withCliDatabase } from './cli-database';
 
 /**
@@ -28,12 +28,15 @@ export function registerKeyCommands(program: Command): void {
   tenant
     .command('rotate-code <code>')
     .description('issue a new registration code; the previous one keeps working for the overlap')
-    .option('--overlap <duration>', 'how long the previous code keeps working: 30m, 24h, 7d; 0 revokes it now', '24h')
+    .addOption(
+      new Option('--overlap <duration>', 'how long the previous code keeps working: 30m, 24h, 7d, at most 30d; 0 revokes it now')
+        .argParser(parseOverlap)
+        .default(86_400, '24h'),
+    )
     .option('--stdin', 'read the new code (64 hex) from stdin instead of generating it', false)
-    .action(async (code: string, options: { overlap: string; stdin: boolean }) => {
-      const overlapSeconds = parseDuration(options.overlap);
+    .action(async (code: string, options: { overlap: number; stdin: boolean }) => {
       const imported = options.stdin ? fs.readFileSync(0, 'utf8') : undefined;
-      const issued = await withKeyService((keys) => keys.rotate(code, overlapSeconds, imported));
+      const issued = await withKeyService((keys) => keys.rotate(code, options.overlap, imported));
       printIssued(issued);
     });
 
@@ -80,4 +83,16 @@ export function parseDuration(text: string): number {
   const match = /^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$/i.exec(text);
   if (!match) throw new Error(`a duration is a number with s, m, h or d (30m, 24h, 7d), or 0; not ${text}`);
   return Number(match[1]) * (UNIT_SECONDS[(match[2] as string).toLowerCase()] as number);
+}
+
+/** `--overlap`: a duration from 0 to 30 days, refused before anything is opened or stored. */
+function parseOverlap(text: string): number {
+  let seconds: number;
+  try {
+    seconds = parseDuration(text);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
+  if (seconds > MAX_OVERLAP_SECONDS) throw new InvalidArgumentError('the overlap is at most 30 days (30d, 720h)');
+  return seconds;
 }

@@ -24,6 +24,12 @@ export interface CredentialSummary {
 }
 
 /**
+ * The longest overlap of a rotation: 30 days. Long enough for a gas company to roll a new code
+ * out; a longer one would keep a code that is being replaced alive with no good reason.
+ */
+export const MAX_OVERLAP_SECONDS = 30 * 86_400;
+
+/**
  * The operator's side of tenant keys (DECISIONS §3.1; issue 4): issuing, rotating and revoking
  * registration codes. A code is generated from the CSPRNG (or imported from the vendor's earlier
  * system), sealed at once and shown once; the platform cannot show it again.
@@ -61,6 +67,7 @@ export class TenantKeyService {
    * at once (a code that leaked).
    */
   async rotate(tenantCode: string, overlapSeconds: number, importedCode?: string): Promise<IssuedCode> {
+    assertOverlap(overlapSeconds);
     const code = normalizeCode(importedCode);
     await assertStoredCodesOpen(this.dataSource.manager, this.sealer);
 
@@ -73,6 +80,10 @@ export class TenantKeyService {
         throw noCodeYet(tenantCode);
       }
       if (overlapSeconds > 0 && previousValidUntil === undefined) throw noCodeYet(tenantCode);
+      // Checked before the commit: a new code that cannot be shown must not become current.
+      if (previousValidUntil !== undefined && Number.isNaN(previousValidUntil.getTime())) {
+        throw new Error(`the end of the overlap of tenant ${tenantCode}'s previous code is not a valid date`);
+      }
 
       await credentials.insert(tenant.id, this.sealer.seal(tenant.id, code));
       return { tenant, code, previousValidUntil };
@@ -123,6 +134,11 @@ export async function assertStoredCodesOpen(manager: EntityManager, sealer: Code
       );
     }
   }
+}
+
+function assertOverlap(overlapSeconds: number): void {
+  if (Number.isFinite(overlapSeconds) && overlapSeconds >= 0 && overlapSeconds <= MAX_OVERLAP_SECONDS) return;
+  throw new Error(`the overlap of a rotation is 0 to 30 days (${MAX_OVERLAP_SECONDS} s), not ${overlapSeconds} s`);
 }
 
 /** 256 bits from the CSPRNG as 64 uppercase hex digits, or a given code checked and normalized. */
