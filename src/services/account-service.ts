@@ -8,7 +8,7 @@ import type { CustomerEntity, MeterEntity, MeterModelEntity } from '../persisten
 import type { CustomerDetails } from '../persistence/repositories/customer-repository';
 import { isUniqueViolation } from '../persistence/repositories/postgres-errors';
 import { postToLedger } from './ledger-posting';
-import { assertOperationAllowed, lockUserMeter, openMeter } from './meter-access';
+import { assertOperationAllowed, cancelQueuedCommands, lockUserMeter, openMeter } from './meter-access';
 import type { OperationContext } from './operation';
 import { priceCommandPayload, readPriceScheme, storePriceScheme } from './price-scheme-input';
 
@@ -290,12 +290,16 @@ export async function meterResume(payload: PayloadObject, context: OperationCont
   await context.store.meters.setState(meter, hasReported.length > 0 ? MeterStates.InUse : MeterStates.Opened);
 }
 
-/** spec §5.3.3: any state but closed → -2, and the meter is told to close the account. */
+/**
+ * spec §5.3.3: any state but closed → -2. What was still queued for the meter is cancelled, and
+ * the meter is told to close the account, behind only what is already in flight.
+ */
 export async function meterDelete(payload: PayloadObject, context: OperationContext): Promise<void> {
   const meter = await lockPair(payload, context);
   assertOperationAllowed(meter, 'MeterDelete');
 
   await context.store.meters.setState(meter, MeterStates.Closed, { closedAt: context.receivedAt });
+  await cancelQueuedCommands(context, meter, 'MeterDelete');
   const model = await context.store.catalogue.findModel(meter.modelCode);
   if (!model?.remoteControllable) return;
   await context.store.commands.enqueue({

@@ -48,6 +48,32 @@ export function assertOperationAllowed(meter: MeterEntity, operation: OperationN
   }
 }
 
+/** Why a closing operation cancels what was still queued for the meter (its result_message). */
+const CLOSING_REASONS = {
+  MeterDelete: '表具已销户，指令取消',
+  MeterChange: '表具已换表，指令取消',
+} as const;
+
+/**
+ * A meter being closed gives up every command still queued on it: recharges, 返充/补扣, prices,
+ * valve moves. Without this the meter link would go on delivering them when the closed meter
+ * wakes up, and after a MeterChange the same money would reach both the old meter and the new
+ * one. Call it before queuing the operation's own `close_account`, which must still go out.
+ *
+ * Commands already sent are in flight and stay (CommandRepository.cancelQueuedForMeter). The
+ * ledger is not changed: the money of a cancelled recharge stays on the closed meter's ledger,
+ * for the CIS to settle (MeterDelete) or to move with PreSaving (MeterChange); see
+ * docs/operations.md §5.3.3 and §5.3.6.
+ */
+export async function cancelQueuedCommands(
+  context: OperationContext,
+  meter: MeterEntity,
+  operation: keyof typeof CLOSING_REASONS,
+): Promise<number> {
+  const reason = `${CLOSING_REASONS[operation]}（${operation}，请求号 ${context.requestId}）`;
+  return context.store.commands.cancelQueuedForMeter(meter.id, reason);
+}
+
 /** What a CIS says of a meter it installs: MeterAdd's new account, MeterChange's new meter. */
 export type NewMeter = Pick<
   MeterEntity,

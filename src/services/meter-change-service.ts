@@ -7,7 +7,7 @@ import { ReturnCode } from '../domain/return-codes';
 import type { MeterEntity, MeterModelEntity } from '../persistence/entities';
 import { METER_DEFAULTS, checkCatalogue, openAccountPayload } from './account-service';
 import { postToLedger } from './ledger-posting';
-import { assertOperationAllowed, lockUserMeter, openMeter } from './meter-access';
+import { assertOperationAllowed, cancelQueuedCommands, lockUserMeter, openMeter } from './meter-access';
 import type { OperationContext } from './operation';
 import { readOperatorName } from './operation-guards';
 
@@ -16,7 +16,9 @@ import { readOperatorName } from './operation-guards';
  * meter opened in its place, in one transaction.
  *
  * - The old meter becomes -2 (DECISIONS §5.1) with `end_reading` = OldENDREADING and
- *   `replaced_by` = the new meter, and is told to close its account if it can be reached.
+ *   `replaced_by` = the new meter, its commands still queued are cancelled (the balance they
+ *   carry is PreSaving's to move, not theirs to deliver), and it is told to close its account
+ *   if it can be reached.
  * - The new meter belongs to the same user, takes the New* fields with the defaults of spec §5.3.6,
  *   keeps the old meter's price, and is told to open its account.
  * - PreSaving > 0 moves that balance (DECISIONS §5.4): a transfer_out entry on the old meter, a
@@ -125,6 +127,7 @@ async function closeOldMeter(
     endReading: request.oldEndReading.toFixed(4),
     replacedBy: newMeter.id,
   });
+  await cancelQueuedCommands(context, oldMeter, 'MeterChange');
 
   const oldModel = await store.catalogue.findModel(oldMeter.modelCode);
   if (!oldModel?.remoteControllable) return;

@@ -111,6 +111,29 @@ export class CommandRepository {
     return affected === 1;
   }
 
+  /**
+   * Cancels every command still queued on a meter that is being closed (MeterDelete, or the old
+   * meter of MeterChange), in one statement whatever their number. `reason` becomes each
+   * command's result_message, which the history trigger records as the detail of its
+   * `cancelled` event; the caller puts the closing request's correlation id in it, since the
+   * command keeps the correlation id of the request that queued it.
+   *
+   * The same compare-and-set as `cancelIfQueued`: a command the meter link has already moved to
+   * `sent` no longer matches and is left alone. It is in flight and cannot be recalled; the meter
+   * may still apply it, and its acknowledgement or timeout finishes it as usual. The caller holds
+   * the meter row locked, so no command can be queued behind this statement's back.
+   *
+   * Returns how many commands were cancelled.
+   */
+  async cancelQueuedForMeter(meterId: string, reason: string): Promise<number> {
+    const [, affected] = (await this.manager.query(
+      `UPDATE meter_command SET state = 'cancelled', finished_at = now(), result_message = left($2, 200)
+        WHERE meter_id = $1 AND state = 'queued'`,
+      [meterId, reason],
+    )) as [unknown[], number];
+    return affected;
+  }
+
   findById(id: string): Promise<MeterCommandEntity | null> {
     return this.manager.findOneBy(MeterCommandEntity, { id });
   }
