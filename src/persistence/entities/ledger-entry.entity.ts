@@ -11,7 +11,8 @@ export type LedgerKind =
   | 'refund' // RemainOption 1000, 返充
   | 'deduct' // RemainOption 2000, 补扣 (negative)
   | 'transfer_out' // MeterChange, balance leaving the old meter (negative)
-  | 'transfer_in'; // MeterChange, balance arriving on the new meter
+  | 'transfer_in' // MeterChange, balance arriving on the new meter
+  | 'reversal'; // the opposite of an entry whose command failed or expired at the meter
 
 /** One line of the append-only money ledger: rows are inserted, never updated or deleted. */
 @Entity('ledger_entry')
@@ -47,7 +48,10 @@ export class LedgerEntryEntity {
   @Column({ name: 'command_id', type: 'bigint', nullable: true })
   commandId!: string | null;
 
-  /** For a recharge_cancel: the recharge it cancels (unique, so a recharge is cancelled once). */
+  /**
+   * For a recharge_cancel: the recharge it cancels; for a reversal: the entry it reverses. Unique,
+   * so an entry is withdrawn at most once.
+   */
   @Column({ name: 'cancels_entry_id', type: 'bigint', nullable: true })
   cancelsEntryId!: string | null;
 

@@ -6,7 +6,9 @@ import { LedgerEntryEntity, type LedgerKind } from '../entities';
 /**
  * The kinds that make up 累计购气金额 (TotalBuyMoney): the money the CIS put on a meter, net of its
  * corrections. A transfer_out (MeterChange moving the balance to the new meter) is not an
- * un-purchase and is left out, so a replaced meter keeps the total it was bought.
+ * un-purchase and is left out, so a replaced meter keeps the total it was bought. A reversal
+ * (money whose command failed or expired at the meter) only ever undoes one of the other kinds
+ * listed here, so it counts too: the meter never got that money.
  * MeterRepository.findCurrentData sums these kinds for ReadCurrentData too.
  */
 export const PURCHASE_KINDS = [
@@ -16,6 +18,7 @@ export const PURCHASE_KINDS = [
   'refund',
   'deduct',
   'transfer_in',
+  'reversal',
 ] as const satisfies readonly LedgerKind[];
 
 export interface NewLedgerEntry {

@@ -153,7 +153,8 @@ export class MeterRepository {
    * entries (amounts are signed, see ledger_entry_amount_sign):
    *
    * - totalBuyMoney (累计购气金额): the money the CIS put on this meter, net:
-   *   opening + recharge − recharge_cancel + refund (返充) − deduct (补扣) + transfer_in.
+   *   opening + recharge − recharge_cancel + refund (返充) − deduct (补扣) + transfer_in, less
+   *   the reversals of those whose command failed or expired at the meter.
    *   A transfer_out (MeterChange moving the balance to the new meter) is not an un-purchase and
    *   is left out, so a replaced meter keeps the total it was bought.
    * - ledgerBalance: every entry, transfer_out included: what the platform credited to the meter
