@@ -8,6 +8,7 @@ import {
   MARK_VALVES_MOVING,
   REARM_ORPHANED_SENDS,
   REGISTER_INSTANCE,
+  REVERSE_UNAPPLIED_MONEY,
   SETTLE_ALL,
   SETTLE_FOR_METERS,
   SETTLE_VALVES,
@@ -35,7 +36,23 @@ export interface FinishedCommand {
   payload: Record<string, unknown>;
   state: CommandState;
   correlationId: string;
+  /** The ledger reversals this command's failure or expiry made (money the meter never got). */
+  reversals: LedgerReversal[];
 }
+
+/** A `reversal` ledger entry written when a money command failed or expired. */
+export interface LedgerReversal {
+  entryId: string;
+  commandId: string;
+  /** The entry it reverses: the recharge, opening, refund, deduct or transfer_in. */
+  reversedEntryId: string;
+  /** Signed, the opposite of the reversed entry's. */
+  amount: string;
+  tradeNo: string | null;
+}
+
+/** The command kinds that carry money to the meter (see REVERSE_UNAPPLIED_MONEY). */
+const MONEY_KINDS: ReadonlySet<CommandKind> = new Set<CommandKind>(['recharge', 'remain_option']);
 
 export interface Acknowledgement {
   meterRowId: string;
@@ -77,6 +94,7 @@ export class CommandQueue {
     ])) as CommandRow[];
     const finished = rows.map(toFinished);
     await this.settleValves(finished);
+    await this.reverseUnappliedMoney(finished);
     return finished;
   }
 
@@ -116,6 +134,7 @@ export class CommandQueue {
     ])) as [CommandRow[], number];
     const finished = rows.map(toFinished);
     await this.settleValves(finished);
+    await this.reverseUnappliedMoney(finished);
     return finished;
   }
 
@@ -139,6 +158,25 @@ export class CommandQueue {
 
   async stopInstance(instanceId: string): Promise<void> {
     await this.manager.query(STOP_INSTANCE, [instanceId]);
+  }
+
+  /**
+   * A money command that failed or expired never put its money on the meter: its ledger entries
+   * are reversed, in this transaction, with one statement for all of them. The reversals are
+   * attached to the commands for the log.
+   */
+  private async reverseUnappliedMoney(finished: FinishedCommand[]): Promise<void> {
+    const unapplied = finished.filter(
+      (command) => MONEY_KINDS.has(command.kind) && (command.state === 'failed' || command.state === 'expired'),
+    );
+    if (unapplied.length === 0) return;
+
+    const reversals = (await this.manager.query(REVERSE_UNAPPLIED_MONEY, [
+      unapplied.map((command) => command.id),
+    ])) as LedgerReversal[];
+
+    const byCommand = new Map(unapplied.map((command) => [command.id, command]));
+    for (const reversal of reversals) byCommand.get(reversal.commandId)?.reversals.push(reversal);
   }
 
   /** A finished valve command sets the valve: its action when applied, else the last report. */
@@ -166,5 +204,6 @@ function toFinished(row: CommandRow): FinishedCommand {
     payload: row.payload,
     state: row.state as CommandState,
     correlationId: row.correlation_id,
+    reversals: [],
   };
 }

@@ -213,6 +213,19 @@ export class MeterLinkService {
     // A meter's refusal or silence is worth an operator's look; a success is routine.
     if (command.state === 'succeeded') this.dependencies.logger.info(line, 'command acknowledged');
     else this.dependencies.logger.warn(line, `command ${command.state}`);
+    // The CIS's money did not reach the meter: say which of its calls, and what was taken back.
+    for (const reversal of command.reversals) {
+      this.dependencies.logger.warn(
+        {
+          ...line,
+          tradeNo: reversal.tradeNo,
+          reversedEntry: reversal.reversedEntryId,
+          reversalEntry: reversal.entryId,
+          amount: reversal.amount,
+        },
+        'money the meter never got reversed in the ledger',
+      );
+    }
   }
 }
 

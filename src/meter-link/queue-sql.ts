@@ -23,6 +23,8 @@
  *   `cancelled` no longer qualifies, and a head the claim has moved to `sent` no longer matches
  *   CancelRecharge's `state = 'queued'`. Whichever commits first wins.
  * - Every change is recorded in meter_command_event by the trigger of migration 1764000005000.
+ * - Money the meter never got is reversed in the ledger in the transaction that fails or expires
+ *   its command (REVERSE_UNAPPLIED_MONEY), so a failed or expired recharge is never counted.
  * - Set-based: each statement handles every meter of an uplink or acknowledgement at once, with
  *   the ids as one array parameter.
  *
@@ -127,6 +129,42 @@ export const ACKNOWLEDGE = `
     FROM ack
    WHERE c.meter_id = ack.meter_id AND c.sequence = ack.sequence AND c.state = 'sent'
   RETURNING c.id, c.meter_id, c.sequence, c.kind, c.payload, c.state, c.correlation_id`;
+
+/**
+ * Money the meter never got: for the given commands ($1 bigint[], recharge and remain_option
+ * commands that have just become `failed` or `expired` in this transaction), each ledger entry
+ * that carried money to the meter gets a `reversal` entry with the opposite amount, linked to it
+ * by `cancels_entry_id`, so ReadCurrentData's TotalBuyMoney and balance stop counting it
+ * (migration 1764000007000 checks that a reversal is exact). The money-carrying entries are
+ * opening (MeterAdd PreSaving), recharge, refund (返充), deduct (补扣) and transfer_in (MeterChange:
+ * the balance reaching the new meter; the old meter's transfer_out has no command and stays).
+ *
+ * The command's result message says so, which adds an event to its history (`command show`).
+ * Returns one row per reversal. Runs in the transaction that finished the commands, one
+ * statement for all of them.
+ */
+export const REVERSE_UNAPPLIED_MONEY = `
+  WITH reversed AS (
+    INSERT INTO ledger_entry (tenant_id, meter_id, customer_id, kind, trade_no, amount,
+                              operator_name, occurred_at, command_id, cancels_entry_id)
+    SELECT original.tenant_id, original.meter_id, original.customer_id, 'reversal',
+           original.trade_no, -original.amount, NULL, now(), original.command_id, original.id
+      FROM ledger_entry AS original
+     WHERE original.command_id = ANY($1::bigint[])
+       AND original.kind IN ('opening', 'recharge', 'refund', 'deduct', 'transfer_in')
+     ORDER BY original.id
+    RETURNING id, command_id, cancels_entry_id, amount, trade_no
+  ), noted AS (
+    UPDATE meter_command AS c
+       SET result_message = left(format('%s; ledger entry %s reversed by entry %s (%s)',
+                                        c.result_message, reversed.cancels_entry_id, reversed.id,
+                                        reversed.amount), 200)
+      FROM reversed
+     WHERE c.id = reversed.command_id
+  )
+  SELECT id::text AS "entryId", command_id::text AS "commandId",
+         cancels_entry_id::text AS "reversedEntryId", amount::text AS amount, trade_no AS "tradeNo"
+    FROM reversed`;
 
 /**
  * Valve state while a valve command is in flight (spec §8: 10 正在开关阀). $1 meter ids.
