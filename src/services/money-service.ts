@@ -60,7 +60,8 @@ function assertRechargeAmount(amount: Exact): void {
 /**
  * spec §5.3.9: a recharge is withdrawn only while its command has not left for the meter. The
  * command's compare-and-set decides it (see CommandRepository.cancelIfQueued), and a negative
- * `recharge_cancel` entry, linked to the recharge by a unique column, balances the ledger.
+ * `recharge_cancel` entry, linked to the recharge by a unique column, balances the ledger. A
+ * recharge that failed or expired at the meter is already reversed: 80002030.
  */
 export async function cancelRecharge(payload: PayloadObject, context: OperationContext): Promise<void> {
   assertMeterSideBilling(context, 'CancelRecharge');
@@ -102,11 +103,24 @@ function assertSameAmount(entry: LedgerEntryEntity, amount: Exact): void {
   );
 }
 
+/**
+ * A recharge whose command failed or expired never reached the meter, and the meter link has
+ * already reversed it in the ledger (REVERSE_UNAPPLIED_MONEY): there is nothing left to cancel,
+ * and the answer is the spec's 80002030 远程充值失败, so the CIS learns the recharge failed. The
+ * TradeNo stays used (80002033 on a repeat); the CIS retries with a new one.
+ */
 async function withdrawRechargeCommand(context: OperationContext, entry: LedgerEntryEntity): Promise<void> {
   const { commands } = context.store;
   if (entry.commandId !== null && (await commands.cancelIfQueued(entry.commandId))) return;
 
   const state = entry.commandId === null ? undefined : (await commands.findById(entry.commandId))?.state;
+  if (state === 'failed' || state === 'expired') {
+    const why = state === 'failed' ? '表具拒绝或未应答' : '表具未能在有效期内接收';
+    throw new PlatformError(
+      ReturnCode.RechargeFailed,
+      `远程充值失败：流水号 ${entry.tradeNo} 的充值未能在表具上执行（${why}），金额已冲正，无需取消`,
+    );
+  }
   const reason = state === 'cancelled' ? '该充值已取消' : '充值指令已下发至表具，无法取消';
   throw new PlatformError(
     ReturnCode.CancelRechargeFailed,
