@@ -123,9 +123,11 @@ describe('the cnmcsp commands refuse bad input and store nothing', () => {
   });
 
   it('refuses a bad port, delay or fail rate for the reference CIS receiver', async () => {
-    expectRefused(await cli('cis-receiver', '--delay-ms', '-5'), '--delay-ms');
-    expectRefused(await cli('cis-receiver', '--port', 'abc'), '--port');
-    expectRefused(await cli('cis-receiver', '--port', '70000'), '--port');
-    expectRefused(await cli('cis-receiver', '--fail-rate', '2'), '--fail-rate');
+    // An accepted value would start a server that runs until interrupted.
+    const receiver = (...args: string[]) => runCli(['cis-receiver', '--port', '0', ...args], operator, { timeoutMs: 20_000 });
+    expectRefused(await receiver('--delay-ms', '-5'), '--delay-ms');
+    expectRefused(await receiver('--port', 'abc'), '--port');
+    expectRefused(await receiver('--port', '70000'), '--port');
+    expectRefused(await receiver('--fail-rate', '2'), '--fail-rate');
   });
 });

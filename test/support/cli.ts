@@ -10,8 +10,15 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs the operator's `cnmcsp` command as a process, the way an operator does. */
-export async function runCli(args: string[], environment: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+/**
+ * Runs the operator's `cnmcsp` command as a process, the way an operator does. With `timeoutMs`,
+ * a command still running then is ended (SIGTERM): for one that would otherwise serve forever.
+ */
+export async function runCli(
+  args: string[],
+  environment: NodeJS.ProcessEnv = {},
+  options: { timeoutMs?: number } = {},
+): Promise<CliResult> {
   await ensureBuilt();
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [CLI, ...args], {
@@ -21,6 +28,10 @@ export async function runCli(args: string[], environment: NodeJS.ProcessEnv = {}
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+    const timer = options.timeoutMs === undefined ? undefined : setTimeout(() => child.kill('SIGTERM'), options.timeoutMs);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
   });
 }
