@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Tenant } from '../../src/domain/model';
-import { addGateway, deviceCall, openAccount, report } from '../support/meter-link';
-import { startTestPlatform, type TestPlatform } from '../support/test-platform';
+import { deviceCall, openAccount, QUICK_RETRIES, report, reportTimes, startLinkedTenant } from '../support/meter-link';
+import type { TestPlatform } from '../support/test-platform';
 
 /**
  * The command queue's rules, through the device API on a real database: re-send after the
@@ -13,17 +13,10 @@ describe('command queue', () => {
   let platform: TestPlatform;
   let tenant: Tenant;
   let token: string;
-  // Report times: strictly increasing, and never behind the wall clock, so that a report can be
-  // newer than an acknowledgement the platform dated with now().
-  let clock = 0;
-  const nextReadAt = () => new Date((clock = Math.max(clock + 1, Date.now()))).toISOString();
+  const nextReadAt = reportTimes();
 
   beforeAll(async () => {
-    platform = await startTestPlatform({
-      environment: { LINK_ACK_TIMEOUT_SECONDS: '1', LINK_MAX_ATTEMPTS: '2', LINK_SWEEP_SECONDS: '3600' },
-    });
-    tenant = await platform.createTenant({});
-    token = await addGateway(platform, tenant);
+    ({ platform, tenant, token } = await startLinkedTenant(QUICK_RETRIES));
   });
   afterAll(() => platform.close());
 

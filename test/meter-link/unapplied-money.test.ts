@@ -1,7 +1,7 @@
 import type { Tenant } from '../../src/domain/model';
-import { callOperation } from '../operations/operation-calls';
-import { addGateway, deviceCall, openAccount, report } from '../support/meter-link';
-import { startTestPlatform, type TestPlatform } from '../support/test-platform';
+import { moneyCalls } from '../operations/operation-calls';
+import { deviceCall, openAccount, QUICK_RETRIES, report, reportTimes, startLinkedTenant } from '../support/meter-link';
+import type { TestPlatform } from '../support/test-platform';
 
 /**
  * Money the meter never got: a recharge, a MeterAdd PreSaving or a RemainOption whose command is
@@ -13,36 +13,16 @@ describe('money the meter never got', () => {
   let platform: TestPlatform;
   let tenant: Tenant;
   let token: string;
-  let clock = 0;
-  const nextReadAt = () => new Date((clock = Math.max(clock + 1, Date.now()))).toISOString();
-  const TIME = '2019-10-02 12:34:22';
+  const nextReadAt = reportTimes();
 
   beforeAll(async () => {
-    platform = await startTestPlatform({
-      environment: { LINK_ACK_TIMEOUT_SECONDS: '1', LINK_MAX_ATTEMPTS: '2', LINK_SWEEP_SECONDS: '3600' },
-    });
-    tenant = await platform.createTenant({});
-    token = await addGateway(platform, tenant);
+    ({ platform, tenant, token } = await startLinkedTenant(QUICK_RETRIES));
   });
   afterAll(() => platform.close());
 
   const sql = <T = Record<string, unknown>>(text: string, parameters: unknown[] = []) =>
     platform.database.dataSource.query(text, parameters) as Promise<T[]>;
-  const call = (operation: Parameters<typeof callOperation>[2], fields: Record<string, unknown>) =>
-    callOperation(platform, 'rest', operation, JSON.stringify({ DataFrom: tenant.name, ...fields }));
-  const recharge = (meterId: string, tradeNo: string, amount: string) =>
-    call('Recharge', { UserID: `U${meterId}`, MeterID: meterId, TradeNo: tradeNo, RechargeTime: TIME, RechargeAmt: amount });
-  const cancel = (meterId: string, tradeNo: string, amount: string) =>
-    call('CancelRecharge', { UserID: `U${meterId}`, MeterID: meterId, TradeNo: tradeNo, CancelTime: TIME, CancelAmt: amount });
-  const remain = (meterId: string, tradeNo: string, option: number, amount: string) =>
-    call('RemainOption', {
-      UserID: `U${meterId}`,
-      MeterID: meterId,
-      TradeNo: tradeNo,
-      CMDOption: option,
-      OptionTime: TIME,
-      OptionAmt: amount,
-    });
+  const { call, recharge, cancel, remain } = moneyCalls(() => platform, () => tenant.name);
   /**
    * TotalBuyMoney and RemainMoney as ReadCurrentData answers them, exactly as sent, and the
    * ledger balance. RemainMoney is the ledger balance only until the meter reports its own (a

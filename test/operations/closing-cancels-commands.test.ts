@@ -1,7 +1,7 @@
 import type { Tenant } from '../../src/domain/model';
 import { restCall } from '../support/cis-client';
-import { addGateway, deviceCall, openAccount, report } from '../support/meter-link';
-import { startTestPlatform, type TestPlatform } from '../support/test-platform';
+import { deviceCall, openAccount, report, reportTimes, startLinkedTenant } from '../support/meter-link';
+import type { TestPlatform } from '../support/test-platform';
 
 /**
  * A meter closed by MeterDelete (spec §5.3.3) or replaced by MeterChange (spec §5.3.6) gives up
@@ -21,13 +21,10 @@ describe('closing a meter cancels its queued commands', () => {
   let platform: TestPlatform;
   let tenant: Tenant;
   let token: string;
-  let clock = 0;
-  const nextReadAt = () => new Date((clock = Math.max(clock + 1, Date.now()))).toISOString();
+  const nextReadAt = reportTimes();
 
   beforeAll(async () => {
-    platform = await startTestPlatform();
-    tenant = await platform.createTenant({});
-    token = await addGateway(platform, tenant);
+    ({ platform, tenant, token } = await startLinkedTenant());
   });
   afterAll(() => platform.close());
 

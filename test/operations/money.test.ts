@@ -1,6 +1,6 @@
 import { countRows } from '../support/row-counts';
 import { startTestPlatform, type TestPlatform } from '../support/test-platform';
-import { type Transport, callOperation, meterAddPayload } from './operation-calls';
+import { type Transport, TRADE_TIME as TIME, callOperation, meterAddPayload, moneyCalls } from './operation-calls';
 
 /**
  * Recharge, CancelRecharge and RemainOption (spec §5.3.8, §5.3.9, §5.3.13; DECISIONS §5.4):
@@ -13,22 +13,7 @@ describe('money on a meter', () => {
   let platform: TestPlatform;
   const sql = <T = Record<string, unknown>>(text: string, parameters: unknown[] = []) =>
     platform.database.dataSource.query(text, parameters) as Promise<T[]>;
-  const call = (operation: Parameters<typeof callOperation>[2], fields: Record<string, unknown>) =>
-    callOperation(platform, 'rest', operation, JSON.stringify({ DataFrom: TENANT, ...fields }));
-  const TIME = '2019-10-02 12:34:22';
-  const recharge = (meterId: string, tradeNo: string, amount: unknown, userId = `U${meterId}`) =>
-    call('Recharge', { UserID: userId, MeterID: meterId, TradeNo: tradeNo, RechargeTime: TIME, RechargeAmt: amount });
-  const cancel = (meterId: string, tradeNo: string, amount: unknown) =>
-    call('CancelRecharge', { UserID: `U${meterId}`, MeterID: meterId, TradeNo: tradeNo, CancelTime: TIME, CancelAmt: amount });
-  const remain = (meterId: string, tradeNo: string, option: unknown, amount: unknown) =>
-    call('RemainOption', {
-      UserID: `U${meterId}`,
-      MeterID: meterId,
-      TradeNo: tradeNo,
-      CMDOption: option,
-      OptionTime: TIME,
-      OptionAmt: amount,
-    });
+  const { call, recharge, cancel, remain } = moneyCalls(() => platform, () => TENANT);
   const open = async (meterId: string, extra: { preSaving?: string; model?: string; dataFrom?: string } = {}) => {
     const payload = meterAddPayload({ userId: `U${meterId}`, meterId, dataFrom: TENANT, ...extra });
     expect((await callOperation(platform, 'rest', 'MeterAdd', payload)).code).toBe(0);

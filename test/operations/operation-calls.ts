@@ -78,3 +78,31 @@ export function meterAddPayload(fields: {
     DataFrom: fields.dataFrom,
   }).replace(/}$/, `,"MeterReading":${fields.meterReading ?? '0'}}`);
 }
+
+/**
+ * The money operations of one gas company over REST, for meters opened with UserID `U` + MeterID
+ * (the convention of these tests), all dated TRADE_TIME. The platform and the company are read at
+ * each call, so that a describe block can set them up in beforeAll.
+ */
+export const TRADE_TIME = '2019-10-02 12:34:22';
+
+export function moneyCalls(platform: () => TestPlatform, dataFrom: () => string) {
+  const call = (operation: OperationName, fields: Record<string, unknown>) =>
+    callOperation(platform(), 'rest', operation, JSON.stringify({ DataFrom: dataFrom(), ...fields }));
+  return {
+    call,
+    recharge: (meterId: string, tradeNo: string, amount: unknown, userId = `U${meterId}`) =>
+      call('Recharge', { UserID: userId, MeterID: meterId, TradeNo: tradeNo, RechargeTime: TRADE_TIME, RechargeAmt: amount }),
+    cancel: (meterId: string, tradeNo: string, amount: unknown) =>
+      call('CancelRecharge', { UserID: `U${meterId}`, MeterID: meterId, TradeNo: tradeNo, CancelTime: TRADE_TIME, CancelAmt: amount }),
+    remain: (meterId: string, tradeNo: string, option: unknown, amount: unknown) =>
+      call('RemainOption', {
+        UserID: `U${meterId}`,
+        MeterID: meterId,
+        TradeNo: tradeNo,
+        CMDOption: option,
+        OptionTime: TRADE_TIME,
+        OptionAmt: amount,
+      }),
+  };
+}

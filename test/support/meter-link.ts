@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { GatewayRepository } from '../../src/meter-link/gateway-repository';
 import type { Tenant } from '../../src/domain/model';
 import { restCall } from './cis-client';
-import type { TestPlatform } from './test-platform';
+import { startTestPlatform, type TestPlatform } from './test-platform';
 
 /**
  * Helpers for the meter link tests: a gateway's calls to the device API over real HTTP, and
@@ -102,4 +102,25 @@ export async function startGatewayLink(platformUrl: string): Promise<GatewayLink
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
   return link;
+}
+
+/** Link settings that make re-sends and failures happen in test time: a 1 s ack timeout, 2 attempts. */
+export const QUICK_RETRIES = { LINK_ACK_TIMEOUT_SECONDS: '1', LINK_MAX_ATTEMPTS: '2', LINK_SWEEP_SECONDS: '3600' };
+
+/** A platform with one gas company and a gateway of it, for the tests that play the meters. */
+export async function startLinkedTenant(
+  environment: Record<string, string> = {},
+): Promise<{ platform: TestPlatform; tenant: Tenant; token: string }> {
+  const platform = await startTestPlatform({ environment });
+  const tenant = await platform.createTenant({});
+  return { platform, tenant, token: await addGateway(platform, tenant) };
+}
+
+/**
+ * Report times for one test file: strictly increasing, and never behind the wall clock, so that a
+ * report can be newer than an acknowledgement the platform dated with now().
+ */
+export function reportTimes(): () => string {
+  let clock = 0;
+  return () => new Date((clock = Math.max(clock + 1, Date.now()))).toISOString();
 }
