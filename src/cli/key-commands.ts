@@ -5,6 +5,7 @@ import { CodeSealer } from '../security/code-sealer';
 import { resolvePlatformSecret } from '../security/platform-secret';
 import { MAX_OVERLAP_SECONDS, revokeTenantCodes, TenantKeyService, type IssuedCode } from '../security/tenant-keys';
 import { withCliDatabase } from './cli-database';
+import { parseDurationMs } from './option-parsers';
 
 /**
  * `cnmcsp tenant issue-code | rotate-code | revoke-codes | codes`: registration codes
@@ -75,21 +76,11 @@ function printIssued(issued: IssuedCode): void {
   console.log(lines.join('\n'));
 }
 
-const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
-
-/** `30m`, `24h`, `7d`, `90s`, or `0`. */
-export function parseDuration(text: string): number {
-  if (text.trim() === '0') return 0;
-  const match = /^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$/i.exec(text);
-  if (!match) throw new Error(`a duration is a number with s, m, h or d (30m, 24h, 7d), or 0; not ${text}`);
-  return Number(match[1]) * (UNIT_SECONDS[(match[2] as string).toLowerCase()] as number);
-}
-
 /** `--overlap`: a duration from 0 to 30 days, refused before anything is opened or stored. */
 function parseOverlap(text: string): number {
   let seconds: number;
   try {
-    seconds = parseDuration(text);
+    seconds = parseDurationMs('--overlap', text) / 1000;
   } catch (error) {
     throw new InvalidArgumentError((error as Error).message);
   }

@@ -64,3 +64,15 @@ export function shortText(maxLength: number): (text: string) => string {
     return text;
   };
 }
+
+const DURATION_UNITS_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/**
+ * A duration in milliseconds: a number with ms, s, m, h or d (`500ms`, `10s`, `5m`, `2h`, `7d`,
+ * units in either case); a bare number is seconds. `name` is the option, for the message.
+ */
+export function parseDurationMs(name: string, text: string): number {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/i.exec(text);
+  if (!match) throw new Error(`${name} must be a duration such as 500ms, 10s, 5m, 2h or 7d, not ${text}`);
+  return Math.round(Number(match[1]) * (DURATION_UNITS_MS[(match[2] ?? 's').toLowerCase()] as number));
+}

@@ -3,6 +3,7 @@ import type { PushRow } from '../persistence/repositories/push-outbox-repository
 import type { PushSettings } from '../persistence/repositories/push-settings-repository';
 import { PushAdmin, type PushSettingsChange } from '../push/push-admin';
 import { withCliDatabase } from './cli-database';
+import { parseDurationMs } from './option-parsers';
 
 /** `cnmcsp push ...`: pushing readings and alarms to each tenant's CIS (spec §6, issue 6). */
 export function registerPushCommands(program: Command): void {
@@ -90,15 +91,6 @@ function parseSettingsChange(options: Record<string, string | undefined>): PushS
     backoffBaseMs: duration('--backoff-base', options.backoffBase),
     backoffMaxMs: duration('--backoff-max', options.backoffMax),
   };
-}
-
-const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
-/** `500ms`, `10s`, `5m`, `2h`, `7d`; a bare number is seconds. */
-export function parseDurationMs(name: string, text: string): number {
-  const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?$/.exec(text.trim());
-  if (!match) throw new Error(`${name} must be a duration such as 500ms, 10s, 5m, 2h or 7d, not ${text}`);
-  return Math.round(Number(match[1]) * (DURATION_UNITS[match[2] ?? 's'] as number));
 }
 
 function parseFormat(text: string): 'rest' | 'soap' {
