@@ -1,5 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import type { CommandKind, CommandState } from '../persistence/entities';
+import { MONEY_TO_METER_KINDS } from '../persistence/repositories/ledger-repository';
 import { expiryParameters, type LinkSettings } from './command-policy';
 import {
   ACKNOWLEDGE,
@@ -173,6 +174,7 @@ export class CommandQueue {
 
     const reversals = (await this.manager.query(REVERSE_UNAPPLIED_MONEY, [
       unapplied.map((command) => command.id),
+      MONEY_TO_METER_KINDS,
     ])) as LedgerReversal[];
 
     const byCommand = new Map(unapplied.map((command) => [command.id, command]));

@@ -133,7 +133,7 @@ export const ACKNOWLEDGE = `
 /**
  * Money the meter never got: for the given commands ($1 bigint[], recharge and remain_option
  * commands that have just become `failed` or `expired` in this transaction), each ledger entry
- * that carried money to the meter gets a `reversal` entry with the opposite amount, linked to it
+ * that carried money to the meter ($2, MONEY_TO_METER_KINDS) gets a `reversal` entry with the opposite amount, linked to it
  * by `cancels_entry_id`, so ReadCurrentData's TotalBuyMoney and balance stop counting it
  * (migration 1764000007000 checks that a reversal is exact). The money-carrying entries are
  * opening (MeterAdd PreSaving), recharge, refund (返充), deduct (补扣) and transfer_in (MeterChange:
@@ -151,7 +151,7 @@ export const REVERSE_UNAPPLIED_MONEY = `
            original.trade_no, -original.amount, NULL, now(), original.command_id, original.id
       FROM ledger_entry AS original
      WHERE original.command_id = ANY($1::bigint[])
-       AND original.kind IN ('opening', 'recharge', 'refund', 'deduct', 'transfer_in')
+       AND original.kind = ANY($2::text[])
      ORDER BY original.id
     RETURNING id, command_id, cancels_entry_id, amount, trade_no
   ), noted AS (

@@ -21,6 +21,18 @@ export const PURCHASE_KINDS = [
   'reversal',
 ] as const satisfies readonly LedgerKind[];
 
+/**
+ * The kinds that carry money to the meter with a command: what the meter link reverses when that
+ * command fails or expires (REVERSE_UNAPPLIED_MONEY; migration 1764000007000 checks the same list).
+ */
+export const MONEY_TO_METER_KINDS = [
+  'opening',
+  'recharge',
+  'refund',
+  'deduct',
+  'transfer_in',
+] as const satisfies readonly LedgerKind[];
+
 export interface NewLedgerEntry {
   tenantId: number;
   meterId: string;
